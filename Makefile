@@ -1,0 +1,26 @@
+# Switchboard. `make demo` runs the main job, `make test` runs every test; both install missing
+# system packages first (apt: libncurses-dev libsqlite3-dev redis-server tmux python3-venv …).
+
+.PHONY: demo test build sim errors format clean
+
+demo:
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+build:
+	scripts/install-deps.sh
+	swift build
+
+sim: build
+	.build/debug/switchboard sim
+
+errors: build
+	.build/debug/switchboard errors --markdown
+
+format:
+	swift format format --parallel --recursive --in-place Sources Tests Package.swift
+
+clean:
+	rm -rf .build .venv

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "The production layer for applications that call LLM APIs.",
+        discussion: """
+            One resilience core, one SQLite journal of every call, one console to watch it.
+            This build has: sim (the provider simulator) and errors (the error table).
+            """,
+        version: "0.1.0",
+        subcommands: [SimCommand.self, ErrorsCommand.self]
+    )
+}

@@ -1,0 +1,87 @@
+"""Fixtures for the compatibility suite: a real `switchboard sim` process on a free loopback port,
+driven by the official `openai` and `anthropic` Python SDKs."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = os.environ.get("SWITCHBOARD_BIN", str(ROOT / ".build" / "debug" / "switchboard"))
+
+# A generous default key, and one limited to 1 request per second on each provider so that the
+# SDKs' own retries can be observed against a real 429.
+SIM_CONFIG = """
+latency: { ttft: 0ms, tokens_per_second: 0 }
+keys:
+  sk-sim-tight: { window: 1s, openai: { rpm: 1 }, anthropic: { rpm: 1 } }
+"""
+
+
+class Simulator:
+    def __init__(self, url, process):
+        self.url = url
+        self.process = process
+
+    def stats(self):
+        with urllib.request.urlopen(f"{self.url}/sim/stats", timeout=5) as response:
+            return json.load(response)
+
+
+@pytest.fixture(scope="session")
+def sim(tmp_path_factory):
+    config = tmp_path_factory.mktemp("sim") / "sim.yaml"
+    config.write_text(SIM_CONFIG)
+    process = subprocess.Popen(
+        [BINARY, "sim", "--port", "0", "--config", str(config), "--log-level", "warning"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first_line = process.stdout.readline()
+    match = re.search(r"listening on (http://\S+)", first_line)
+    if not match:
+        process.kill()
+        raise RuntimeError(f"switchboard sim did not start: {first_line!r} {process.stderr.read()}")
+    simulator = Simulator(match.group(1), process)
+    yield simulator
+    process.send_signal(signal.SIGINT)
+    try:
+        code = process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError("switchboard sim did not stop within 15 s of SIGINT")
+    assert code == 0, f"switchboard sim exited with {code} on SIGINT: {process.stderr.read()}"
+
+
+class Timeline:
+    """Records when each HTTP exchange of an SDK client happened, through httpx event hooks."""
+
+    def __init__(self):
+        self.requests = []
+        self.responses = []
+
+    def on_request(self, request):
+        self.requests.append(time.monotonic())
+
+    def on_response(self, response):
+        self.responses.append((time.monotonic(), response.status_code, dict(response.headers)))
+
+    def hooks(self):
+        return {"request": [self.on_request], "response": [self.on_response]}
+
+
+def long_text(tokens, seed="policy"):
+    """About `tokens` tokens under the simulator's four-characters-per-token rule."""
+    text = ""
+    index = 0
+    while len(text) < tokens * 4:
+        text += f"{seed} clause {index} says the refund window is thirty days. "
+        index += 1
+    return text[: tokens * 4]
