@@ -11,12 +11,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SwitchboardWire", targets: ["SwitchboardWire"]),
+        .library(name: "SwitchboardJournal", targets: ["SwitchboardJournal"]),
         .library(name: "SwitchboardSimulator", targets: ["SwitchboardSimulator"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -49,6 +51,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchboardJournal",
+            dependencies: [
+                "SwitchboardWire",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SwitchboardSimulator",
             dependencies: [
                 "SwitchboardConfigReader",
@@ -65,6 +78,7 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
+                "SwitchboardJournal",
                 "SwitchboardWire",
                 "SwitchboardSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -80,6 +94,8 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardConfigReader",
+                "SwitchboardJournal",
+                "SwitchboardTesting",
                 "SwitchboardWire",
                 "SwitchboardSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -94,6 +110,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchboardJournalTests",
+            dependencies: [
+                "SwitchboardJournal",
+                "SwitchboardTesting",
+                "SwitchboardWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchboardConfigReaderTests",
             dependencies: ["SwitchboardConfigReader"],
             swiftSettings: swiftSettings
@@ -105,6 +132,16 @@ let package = Package(
                 "SwitchboardWire",
                 "SwitchboardSimulator",
                 "SwitchboardTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardCLITests",
+            dependencies: [
+                "SwitchboardJournal",
+                "SwitchboardTesting",
+                "SwitchboardWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import SwitchboardWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The call journal: one SQLite file in WAL mode, written by any number of processes (each through
+/// a ``JournalWriter``) and read by any number of consoles (each through a ``JournalReader``).
+///
+/// Durable means committed to the WAL with `synchronous=NORMAL`: a commit survives `kill -9` of any
+/// process, not a power cut.
+public final class Journal: Sendable {
+    public let configuration: JournalConfiguration
+    public var path: String { configuration.path }
+    let pool: DatabasePool
+
+    private init(configuration: JournalConfiguration, pool: DatabasePool) {
+        self.configuration = configuration
+        self.pool = pool
+    }
+
+    /// Opens the journal for writing, creating it (mode 0600, or 0640 with a group) and migrating
+    /// its schema as needed.
+    /// - Throws: ``JournalError``: a newer schema, a corrupt file, a locked or unwritable one.
+    public static func open(_ configuration: JournalConfiguration) throws(JournalError) -> Journal {
+        let path = configuration.path
+        try createIfMissing(path: path, group: configuration.group)
+        var database = Configuration()
+        database.busyMode = .callback(Self.busyWait(limit: configuration.busyTimeout))
+        database.label = "switchboard.journal"
+        let maximumPageCount = configuration.maximumPageCount
+        database.prepareDatabase { db in
+            db.add(function: MergeFunctions.counts)
+            db.add(function: MergeFunctions.histograms)
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -16000")
+            if let maximumPageCount { try db.execute(sql: "PRAGMA max_page_count = \(maximumPageCount)") }
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: database)
+            try pool.writeWithoutTransaction { db in
+                // Only an empty file can switch to incremental vacuum (which `prune` uses).
+                if try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") == 0 {
+                    try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                    try db.execute(sql: "VACUUM")
+                }
+            }
+            let migrator = JournalSchema.migrator
+            if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) {
+                throw JournalError(
+                    .newerSchema,
+                    path: path,
+                    "the journal \(path) was written by a newer Switchboard (its schema is newer than version "
+                        + "\(JournalSchema.version)); upgrade this switchboard, or point journal.path at another file"
+                )
+            }
+            try migrator.migrate(pool)
+        } catch {
+            throw JournalError.classify(error, path: path, during: "open")
+        }
+        return Journal(configuration: configuration, pool: pool)
+    }
+
+    /// Waits for another process's write lock by polling every 1–3 ms (jittered) until `limit`.
+    ///
+    /// SQLite's own busy timeout sleeps up to 100 ms between tries, so a process that just
+    /// committed and starts its next transaction at once keeps winning the lock while the others
+    /// sleep; with many writers that starves some of them past any timeout. Short jittered polls
+    /// make the lock go round.
+    static func busyWait(limit: Duration) -> Database.BusyCallback {
+        let tries = max(1, Int(limit.millisecondsDouble / 2))
+        return { numberOfTries in
+            guard numberOfTries < tries else { return false }
+            usleep(UInt32.random(in: 1_000...3_000))
+            return true
+        }
+    }
+
+    /// Creates the file with the journal's permissions before SQLite opens it: SQLite gives the
+    /// `-wal` and `-shm` files the database file's mode, so they are protected the same way.
+    private static func createIfMissing(path: String, group: String?) throws(JournalError) {
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            throw JournalError(
+                .permissionDenied,
+                path: path,
+                "cannot create the journal \(path): the folder \(directory) does not exist; create it or change journal.path"
+            )
+        }
+        let mode: mode_t = group == nil ? 0o600 : 0o640
+        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode)
+        if descriptor < 0 {
+            if errno == EEXIST { return }
+            throw JournalError(
+                .permissionDenied,
+                path: path,
+                "cannot create the journal \(path): \(String(cString: strerror(errno)))"
+            )
+        }
+        defer { close(descriptor) }
+        // The umask may have narrowed the mode; set it exactly.
+        fchmod(descriptor, mode)
+        if let group {
+            guard let entry = getgrnam(group) else {
+                throw JournalError(
+                    .permissionDenied,
+                    path: path,
+                    "cannot give the journal \(path) to group '\(group)': no such group"
+                )
+            }
+            if fchown(descriptor, uid_t.max, entry.pointee.gr_gid) != 0 {
+                throw JournalError(
+                    .permissionDenied,
+                    path: path,
+                    "cannot give the journal \(path) to group '\(group)': \(String(cString: strerror(errno))); "
+                        + "the writing user must be a member of the group"
+                )
+            }
+        }
+    }
+
+    /// The schema as created, with its column documentation (`switchboard journal schema`).
+    public func schemaSQL() throws(JournalError) -> String {
+        do {
+            return try pool.read { db in
+                try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'calls_fts_%' ORDER BY rowid"
+                )
+                .joined(separator: ";\n\n") + ";\n"
+            }
+        } catch {
+            throw JournalError.classify(error, path: path, during: "read the schema of")
+        }
+    }
+}

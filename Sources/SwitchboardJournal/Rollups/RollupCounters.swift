@@ -1,0 +1,165 @@
+import Foundation
+import SwitchboardWire
+
+/// One rollup row's figures: what the console's panes and `journal stats` read instead of raw rows.
+public struct RollupCounters: Sendable, Equatable {
+    public var calls = 0
+    public var ok = 0
+    public var errors = 0
+    public var blocked = 0
+    public var cached = 0
+    public var rateLimited = 0
+    public var budget = 0
+    public var invalidOutput = 0
+    /// Error class → calls that did not end ok or cached.
+    public var errorClasses: [String: Int] = [:]
+    public var cacheHits = 0
+    public var cacheJoined = 0
+    public var retried = 0
+    public var fellBack = 0
+    public var paced = 0
+    public var inputTokens = 0
+    public var cachedInputTokens = 0
+    public var cacheWriteTokens = 0
+    public var outputTokens = 0
+    public var reasoningTokens = 0
+    public var costNanoUSD: Int64 = 0
+    public var costUnknown = 0
+    public var savedNanoUSD: Int64 = 0
+    public var latencySumMilliseconds = 0.0
+    public var latency = LogHistogram()
+    public var timeToFirstToken = LogHistogram()
+
+    public init() {}
+
+    /// Calls that did not end ok or cached.
+    public var failures: Int { calls - ok - cached }
+
+    public mutating func add(_ call: CallRecord) {
+        calls += 1
+        switch call.outcome {
+        case .ok: ok += 1
+        case .error: errors += 1
+        case .blocked: blocked += 1
+        case .cached: cached += 1
+        case .rateLimited: rateLimited += 1
+        case .budget: budget += 1
+        case .invalidOutput: invalidOutput += 1
+        }
+        if call.outcome != .ok, call.outcome != .cached {
+            errorClasses[call.errorClass ?? call.outcome.rawValue, default: 0] += 1
+        }
+        if call.cache == .hit { cacheHits += 1 }
+        if call.cache == .joined { cacheJoined += 1 }
+        if call.attempts.count > 1 { retried += 1 }
+        if call.fellBack { fellBack += 1 }
+        if call.pacedMilliseconds > 0 { paced += 1 }
+        inputTokens += call.tokens.input
+        cachedInputTokens += call.tokens.cachedInput
+        cacheWriteTokens += call.tokens.cacheWrite5m + call.tokens.cacheWrite1h
+        outputTokens += call.tokens.output
+        reasoningTokens += call.tokens.reasoning
+        if let cost = call.costNanoUSD { costNanoUSD += cost } else { costUnknown += 1 }
+        savedNanoUSD += call.savedNanoUSD
+        if let latencyMilliseconds = call.latencyMilliseconds {
+            latencySumMilliseconds += latencyMilliseconds
+            latency.record(latencyMilliseconds)
+        }
+        if let ttft = call.timeToFirstTokenMilliseconds { timeToFirstToken.record(ttft) }
+    }
+
+    public mutating func merge(_ other: RollupCounters) {
+        calls += other.calls
+        ok += other.ok
+        errors += other.errors
+        blocked += other.blocked
+        cached += other.cached
+        rateLimited += other.rateLimited
+        budget += other.budget
+        invalidOutput += other.invalidOutput
+        for (name, count) in other.errorClasses { errorClasses[name, default: 0] += count }
+        cacheHits += other.cacheHits
+        cacheJoined += other.cacheJoined
+        retried += other.retried
+        fellBack += other.fellBack
+        paced += other.paced
+        inputTokens += other.inputTokens
+        cachedInputTokens += other.cachedInputTokens
+        cacheWriteTokens += other.cacheWriteTokens
+        outputTokens += other.outputTokens
+        reasoningTokens += other.reasoningTokens
+        costNanoUSD += other.costNanoUSD
+        costUnknown += other.costUnknown
+        savedNanoUSD += other.savedNanoUSD
+        latencySumMilliseconds += other.latencySumMilliseconds
+        latency.merge(other.latency)
+        timeToFirstToken.merge(other.timeToFirstToken)
+    }
+
+    var errorClassesJSON: String {
+        JSONValue.object(
+            JSONObject(
+                uniqueKeysWithValues: errorClasses.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) }
+            )
+        )
+        .serialized()
+    }
+
+    static func errorClasses(fromJSON text: String) -> [String: Int] {
+        guard let object = (try? JSONValue.parse(text))?.objectValue else { return [:] }
+        return Dictionary(uniqueKeysWithValues: object.compactMap { key, value in value.intValue.map { (key, $0) } })
+    }
+}
+
+/// The dimensions a rollup row is keyed by, besides its time bucket.
+public struct RollupKey: Hashable, Sendable {
+    public var bucketStart: Int64
+    public var userID: String
+    public var tenantID: String
+    public var route: String
+    public var provider: String
+    public var model: String
+    public var origin: String
+
+    init(bucketStart: Int64, call: CallRecord) {
+        self.bucketStart = bucketStart
+        userID = call.userID ?? ""
+        tenantID = call.tenantID ?? ""
+        route = call.route ?? ""
+        provider = call.provider ?? ""
+        model = call.modelUsed ?? call.modelRequested ?? ""
+        origin = call.origin.rawValue
+    }
+
+    init(
+        bucketStart: Int64,
+        userID: String,
+        tenantID: String,
+        route: String,
+        provider: String,
+        model: String,
+        origin: String
+    ) {
+        self.bucketStart = bucketStart
+        self.userID = userID
+        self.tenantID = tenantID
+        self.route = route
+        self.provider = provider
+        self.model = model
+        self.origin = origin
+    }
+}
+
+/// The two rollup resolutions.
+public enum RollupResolution: String, Sendable, CaseIterable {
+    case minute
+    case hour
+
+    var table: String { "rollups_\(rawValue)" }
+
+    var milliseconds: Int64 { self == .minute ? 60_000 : 3_600_000 }
+
+    func bucketStart(_ milliseconds: Int64) -> Int64 {
+        milliseconds - ((milliseconds % self.milliseconds) + self.milliseconds) % self.milliseconds
+    }
+}

@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SwitchboardJournal
+import SwitchboardTesting
+import SwitchboardWire
+
+/// `switchboard bench`: the benchmarks, each printing a table with the machine and the features on.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Switchboard on this machine and print a table (build with -c release first).",
+        subcommands: [JournalBench.self]
+    )
+}
+
+/// What a benchmark ran on.
+enum Machine {
+    static var description: String {
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let memory = ProcessInfo.processInfo.physicalMemory / (1 << 30)
+        #if DEBUG
+        let build = "DEBUG build: numbers are not representative"
+        #else
+        let build = "release build"
+        #endif
+        return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(memory) GiB, \(build)"
+    }
+
+    /// Free bytes on the file system holding `path`.
+    static func freeBytes(at path: String) -> Int64 {
+        let attributes = try? FileManager.default.attributesOfFileSystem(forPath: path)
+        return (attributes?[.systemFreeSize] as? NSNumber)?.int64Value ?? 0
+    }
+}
+
+/// Timings of repeated runs of one operation.
+struct Timings {
+    var seconds: [Double] = []
+
+    mutating func measure(_ body: () throws -> Void) rethrows {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try body()
+        seconds.append((clock.now - start).secondsDouble)
+    }
+
+    func percentile(_ q: Double) -> Double {
+        let sorted = seconds.sorted()
+        return sorted[max(0, min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
+    }
+}
+
+struct JournalBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Journal ingest, 24-hour aggregates over a large journal, and tail reads.",
+        discussion: "Writes into a temporary folder unless --journal names the large journal to (re)use."
+    )
+
+    @Flag(help: "A short run: 20,000 calls ingested and a 1M-call journal instead of 10M.") var quick = false
+    @Option(help: "The large journal for the aggregate benchmark; generated when missing.") var journal: String?
+    @Option(help: "Calls in the large journal (default 10,000,000; 1,000,000 with --quick).") var calls: Int?
+
+    func run() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(getpid())")
+            .path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var table = TextTable([("benchmark", .left), ("result", .right), ("goal", .left), ("features", .left)])
+        print("machine: \(Machine.description)")
+
+        // Ingest: realistic rows with bodies, through the writer, non-durable and durable.
+        let ingestCount = quick ? 20_000 : 200_000
+        let bodies = Self.records(count: ingestCount, seed: 1, bodies: true, span: .seconds(3600))
+        let features = "redaction, rollups (minute+hour), FTS, WAL, synchronous=NORMAL"
+        let queued = try await Self.ingest(bodies, path: "\(directory)/ingest.sqlite", durable: false)
+        table.add([
+            "ingest, queued writes (2 KB prompt + 1 KB response)", "\(Format.count(Int(queued))) calls/s",
+            "≥ 50,000 calls/s", features,
+        ])
+        let durableCount = min(ingestCount, 50_000)
+        let durable = try await Self.ingest(
+            Array(bodies.prefix(durableCount)),
+            path: "\(directory)/durable.sqlite",
+            durable: true
+        )
+        table.add([
+            "ingest, durable writes from 64 tasks", "\(Format.count(Int(durable))) calls/s", "≥ 50,000 calls/s",
+            features + ", durable",
+        ])
+
+        // Aggregates and tail over a large journal without bodies.
+        let largeCount = calls ?? (quick ? 1_000_000 : 10_000_000)
+        let largePath = journal ?? "\(directory)/large.sqlite"
+        let existing =
+            FileManager.default.fileExists(atPath: largePath) ? try JournalReader.open(path: largePath).callCount() : 0
+        if existing < largeCount {
+            let needed = Int64(largeCount - existing) * 600
+            guard
+                Machine.freeBytes(
+                    at: (largePath as NSString).deletingLastPathComponent.isEmpty
+                        ? "." : (largePath as NSString).deletingLastPathComponent
+                ) > needed * 2
+            else {
+                throw CommandFailure(
+                    "not enough free disk for a \(largeCount)-call journal (about \(needed >> 20) MiB); use --calls or --quick"
+                )
+            }
+            print("generating a \(Format.count(largeCount))-call journal (bodies off) at \(largePath)…")
+            let generated = try await Self.generate(
+                count: largeCount - existing,
+                path: largePath,
+                seed: UInt64(existing + 7)
+            )
+            table.add([
+                "ingest, bulk (no bodies)", "\(Format.count(Int(generated))) calls/s", "-", "rollups, FTS (empty), WAL",
+            ])
+        }
+        let reader = try JournalReader.open(path: largePath)
+        let total = try reader.callCount()
+        let last = try reader.lastCallID()
+        guard let newest = try reader.calls(after: last - 1, limit: 1).first else {
+            throw CommandFailure("the journal is empty")
+        }
+        let end = newest.startedAt
+        var whole = Timings()
+        var byUser = Timings()
+        for _ in 0..<20 {
+            try whole.measure { _ = try reader.aggregate(from: end.addingTimeInterval(-86_400), to: end) }
+            try byUser.measure { _ = try reader.aggregate(from: end.addingTimeInterval(-86_400), to: end, by: .user) }
+        }
+        table.add([
+            "24 h aggregate, \(Format.count(total)) calls",
+            "p50 \(Format.milliseconds(whole.percentile(0.5) * 1000)) p99 \(Format.milliseconds(whole.percentile(0.99) * 1000))",
+            "< 50 ms", "rollups (hour + minute ends), histogram merge",
+        ])
+        table.add([
+            "24 h aggregate by user",
+            "p50 \(Format.milliseconds(byUser.percentile(0.5) * 1000)) p99 \(Format.milliseconds(byUser.percentile(0.99) * 1000))",
+            "< 50 ms", "rollups, grouped",
+        ])
+        var tail = Timings()
+        for _ in 0..<50 {
+            try tail.measure {
+                let rows = try reader.calls(after: last - 1000, limit: 1000)
+                precondition(rows.count == 1000)
+            }
+        }
+        table.add([
+            "tail: read 1,000 new rows",
+            "p50 \(Format.milliseconds(tail.percentile(0.5) * 1000)) p99 \(Format.milliseconds(tail.percentile(0.99) * 1000))",
+            "< 5 ms", "rowid watermark",
+        ])
+        print(table.rendered, terminator: "")
+    }
+
+    static func records(count: Int, seed: UInt64, bodies: Bool, span: Duration, end: Date = Date()) -> [CallRecord] {
+        var options = SyntheticCalls.Options(start: end.addingTimeInterval(-span.secondsDouble), span: span)
+        options.bodies = bodies
+        options.idPrefix = "req_bench\(seed)"
+        var generator = SyntheticCalls(count: count, seed: seed, options: options)
+        var records: [CallRecord] = []
+        records.reserveCapacity(count)
+        while let record = generator.next() { records.append(record) }
+        return records
+    }
+
+    /// Calls per second writing `records` through one writer.
+    /// Runs a writer on a journal at `path` while `body` feeds it; returns the calls per second
+    /// committed, from the first entry to the last commit.
+    static func throughput(path: String, _ body: @Sendable (JournalWriter) async throws -> Void) async throws -> (perSecond: Double, written: Int) {
+        let journal = try Journal.open(JournalConfiguration(path: path))
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let writer = JournalWriter(journal: journal, logger: logger)
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            try await body(writer)
+            writer.finish()
+            try await group.waitForAll()
+        }
+        let written = writer.statistics.writtenCalls
+        return (Double(written) / (clock.now - start).secondsDouble, written)
+    }
+
+    /// Calls per second writing `records` through one writer.
+    static func ingest(_ records: [CallRecord], path: String, durable: Bool) async throws -> Double {
+        let (perSecond, written) = try await throughput(path: path) { writer in
+            if durable {
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    let lanes = 64
+                    for lane in 0..<lanes {
+                        tasks.addTask {
+                            for index in stride(from: lane, to: records.count, by: lanes) {
+                                try await writer.write(records[index])
+                            }
+                        }
+                    }
+                    try await tasks.waitForAll()
+                }
+            } else {
+                for record in records { await writer.submit(.call(record)) }
+            }
+        }
+        precondition(written == records.count, "the benchmark lost calls")
+        return perSecond
+    }
+
+    /// Fills a journal (bodies off) spread over the last 24 hours; returns calls per second.
+    static func generate(count: Int, path: String, seed: UInt64) async throws -> Double {
+        var options = SyntheticCalls.Options(start: Date().addingTimeInterval(-86_400), span: .seconds(86_400))
+        options.idPrefix = "req_large\(seed)"
+        options.users = 500
+        let generatorOptions = options
+        return try await throughput(path: path) { writer in
+            var generator = SyntheticCalls(count: count, seed: seed, options: generatorOptions)
+            var queued = 0
+            while let record = generator.next() {
+                await writer.submit(.call(record))
+                queued += 1
+                if queued % 1_000_000 == 0 { print("  \(Format.count(queued)) calls…") }
+            }
+        }.perSecond
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import SwitchboardTesting
+
+/// The `switchboard` executable built alongside the tests (`$SWITCHBOARD_BIN` overrides).
+let switchboardBinary: String = {
+    if let path = ProcessInfo.processInfo.environment["SWITCHBOARD_BIN"] { return path }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/switchboard").path
+}()
+
+struct Finished: Sendable {
+    var status: Int32
+    var output: String
+    var errors: String
+}
+
+/// Runs `switchboard` with `arguments` to completion.
+func switchboard(_ arguments: [String]) async throws -> Finished {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: switchboardBinary)
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    let outputData = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+    let errorData = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        process.terminationHandler = { _ in continuation.resume() }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    return Finished(
+        status: process.terminationStatus,
+        output: String(decoding: await outputData.value, as: UTF8.self),
+        errors: String(decoding: await errorData.value, as: UTF8.self)
+    )
+}
+
+/// Starts `switchboard` in the background with its standard output going to `outputFile`.
+func startSwitchboard(_ arguments: [String], outputFile: String) throws -> Process {
+    _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: switchboardBinary)
+    process.arguments = arguments
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sbcli-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}

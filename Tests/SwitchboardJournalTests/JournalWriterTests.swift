@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import SwitchboardJournal
+import SwitchboardWire
+import Testing
+
+struct JournalWriterTests {
+    @Test func aDurableWriteIsVisibleToOtherConnectionsWhenItReturns() async throws {
+        let directory = try temporaryDirectory()
+        let journal = try Journal.open(journalConfiguration(directory))
+        let reader = try JournalReader.open(path: journal.path)
+        try await withWriter(journal) { writer in
+            for index in 0..<20 {
+                try await writer.write(call("req_\(index)", at: fixedStart))
+                #expect(try reader.callCount() == index + 1)
+            }
+        }
+    }
+
+    @Test func concurrentCallsShareCommits() async throws {
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        let statistics = try await withWriter(journal) { writer in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<500 { group.addTask { try await writer.write(call("req_\(index)", at: fixedStart)) } }
+                try await group.waitForAll()
+            }
+            return writer.statistics
+        }
+        #expect(statistics.writtenCalls == 500)
+        #expect(statistics.batches < 500, "group commit should put several calls in one transaction")
+    }
+
+    @Test func aFullQueueDropsAndCountsWithTheDropPolicy() async throws {
+        var configuration = journalConfiguration(try temporaryDirectory())
+        configuration.queueCapacity = 2
+        configuration.backpressure = .drop
+        let journal = try Journal.open(configuration)
+        let writer = JournalWriter(journal: journal, logger: quietLogger)
+        // The writer is not running, so nothing drains the queue.
+        var accepted: [Bool] = []
+        for index in 0..<5 { accepted.append(await writer.submit(.call(call("req_\(index)", at: fixedStart)))) }
+        #expect(accepted == [true, true, false, false, false])
+        #expect(writer.statistics.dropped == 3)
+    }
+
+    @Test func aFullQueueMakesWritersWaitWithTheWaitPolicy() async throws {
+        var configuration = journalConfiguration(try temporaryDirectory())
+        configuration.queueCapacity = 3
+        configuration.batchSize = 2
+        let journal = try Journal.open(configuration)
+        try await withWriter(journal) { writer in
+            for index in 0..<50 { await writer.submit(.call(call("req_\(index)", at: fixedStart))) }
+        }
+        #expect(try JournalReader.open(path: journal.path).callCount() == 50)
+    }
+
+    @Test func aRequestIDIsJournaledOnceAndCountedOnce() async throws {
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        try await withWriter(journal) { writer in
+            try await writer.write(call("req_same", at: fixedStart))
+            try await writer.write(call("req_same", at: fixedStart))
+        }
+        try await sql(journal.path).read { db throws in
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM calls") == 1)
+            #expect(try Int.fetchOne(db, sql: "SELECT sum(calls) FROM rollups_minute") == 1)
+        }
+    }
+
+    @Test func writingAfterFinishIsRefused() async throws {
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        let writer = JournalWriter(journal: journal, logger: quietLogger)
+        writer.finish()
+        await #expect(throws: JournalError.self) { try await writer.write(call("req_late", at: fixedStart)) }
+        do {
+            try await writer.write(call("req_late", at: fixedStart))
+        } catch {
+            #expect(error.code == .closed)
+        }
+    }
+
+    @Test func attemptsEventsAndHeadroomAreRecordedWithTheCall() async throws {
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        var record = call("req_full", at: fixedStart)
+        record.attempts = [
+            AttemptRecord(
+                number: 1,
+                provider: "openai",
+                model: "gpt-4o-mini",
+                keyFingerprint: "sk-…a1b2",
+                startedAt: fixedStart,
+                httpStatus: 429,
+                errorClass: "rate_limit_exceeded",
+                retryAfterMilliseconds: nil,
+                latencyMilliseconds: 12,
+                rateLimitHeaders: [
+                    "x-ratelimit-remaining-requests": "0", "retry-after-ms": "1200",
+                    "Authorization": "Bearer sk-live-secret",
+                ]
+            ),
+            AttemptRecord(
+                number: 2,
+                provider: "openai",
+                model: "gpt-4o-mini",
+                startedAt: fixedStart.addingTimeInterval(1.2),
+                httpStatus: 200,
+                backoffMilliseconds: 1200,
+                retryAfterMilliseconds: 1200,
+                latencyMilliseconds: 300
+            ),
+        ]
+        record.events = [
+            EventRecord(at: fixedStart, kind: "pacing_wait", scope: "openai/gpt-4o-mini", detail: ["waited_ms": 40])
+        ]
+        let recorded = record
+        let headroom = HeadroomRecord(
+            provider: "openai",
+            keyFingerprint: "sk-…a1b2",
+            model: "gpt-4o-mini",
+            updatedAt: fixedStart,
+            snapshot: RateLimitSnapshot(
+                requests: RateLimitWindow(limit: 500, remaining: 498, resetAfter: .milliseconds(120))
+            )
+        )
+        try await withWriter(journal) { writer in
+            await writer.submit(.headroom(headroom))
+            await writer.submit(
+                .event(
+                    EventRecord(
+                        at: fixedStart,
+                        kind: "breaker",
+                        scope: "anthropic/claude-haiku-4-5",
+                        detail: ["to": "open"]
+                    )
+                )
+            )
+            try await writer.write(recorded)
+        }
+        let reader = try JournalReader.open(path: journal.path)
+        let detail = try #require(try reader.call(requestID: "req_full"))
+        #expect(detail.attempts.map(\.httpStatus) == [429, 200])
+        #expect(
+            detail.attempts[0].rateLimitHeaders == ["x-ratelimit-remaining-requests": "0", "retry-after-ms": "1200"]
+        )
+        #expect(detail.attempts[1].backoffMilliseconds == 1200)
+        #expect(detail.events.map(\.kind) == ["pacing_wait"])
+        #expect(
+            try reader.events(since: fixedStart.addingTimeInterval(-1), kinds: ["breaker"]).map(\.scope) == [
+                "anthropic/claude-haiku-4-5"
+            ]
+        )
+        let rows = try reader.headroom()
+        #expect(rows.count == 1)
+        #expect(rows[0].requests.remaining == 498)
+        #expect(
+            rows[0].requests.resetAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } == Int64(
+                fixedStart.timeIntervalSince1970 * 1000
+            ) + 120
+        )
+        #expect(try reader.call(requestID: "req_fu")?.summary.requestID == "req_full", "a unique prefix finds the call")
+    }
+}
+
+struct JournalRedactionTests {
+    static let secretBody =
+        #"{"messages":[{"role":"user","content":"my key is sk-proj-AbCdEfGhIjKlMnOpQrStUvWx9999 and AKIAIOSFODNN7EXAMPLE"}]}"#
+
+    func stored(_ mode: StoredBodies) async throws -> (request: String?, error: String?) {
+        var configuration = journalConfiguration(try temporaryDirectory())
+        configuration.storeBodies = mode
+        let journal = try Journal.open(configuration)
+        var record = call("req_secret", at: fixedStart, outcome: .error)
+        record.requestBody = Self.secretBody
+        record.errorMessage = "upstream rejected key sk-proj-AbCdEfGhIjKlMnOpQrStUvWx9999"
+        let recorded = record
+        try await withWriter(journal) { writer in try await writer.write(recorded) }
+        return try await sql(journal.path).read { db throws in
+            let row = try Row.fetchOne(db, sql: "SELECT request_body, error_message FROM calls")!
+            return (row[0], row[1])
+        }
+    }
+
+    @Test func redactedBodiesMaskEveryKeyShapedSecret() async throws {
+        let (request, error) = try await stored(.redacted)
+        #expect(request == #"{"messages":[{"role":"user","content":"my key is sk-…9999 and AKIA…MPLE"}]}"#)
+        #expect(error == "upstream rejected key sk-…9999")
+    }
+
+    @Test func noBodiesStoresNoneButStillMasksMessages() async throws {
+        let (request, error) = try await stored(.none)
+        #expect(request == nil)
+        #expect(error == "upstream rejected key sk-…9999")
+    }
+
+    @Test func fullBodiesAreKeptAsDelivered() async throws {
+        #expect(try await stored(.full).request == Self.secretBody)
+    }
+}
