@@ -11,8 +11,9 @@ public enum JournalEntry: Sendable, Equatable {
 }
 
 extension Journal {
-    /// Writes a batch in one transaction: the call rows with their attempts and events, the
-    /// headroom rows, and the rollups they add to — so rollups always equal the raw rows.
+    /// Writes a batch in one transaction: the call rows with their attempts, events and search
+    /// entries, the headroom rows, and the rollups they add to — so rollups always equal the raw
+    /// rows.
     ///
     /// A call whose `request_id` is already journaled is skipped (and not counted twice).
     /// - Returns: the number of call rows inserted.
@@ -21,19 +22,20 @@ extension Journal {
         try await pool.writeWithoutTransaction { db in
             var inserted = 0
             try db.inTransaction(.immediate) {
-                var rollups: [RollupResolution: [RollupKey: RollupCounters]] = [:]
+                var rollups: [RollupTable: [RollupKey: RollupCounters]] = [:]
                 for entry in entries {
                     switch entry {
                     case .call(let call):
                         guard try insertCall(call, db) else { continue }
                         inserted += 1
                         let started = Self.milliseconds(call.startedAt)
-                        for resolution in RollupResolution.allCases {
-                            rollups[resolution, default: [:]][
-                                RollupKey(bucketStart: resolution.bucketStart(started), call: call),
-                                default: RollupCounters()
-                            ]
-                            .add(call)
+                        for table in RollupTable.allCases {
+                            let key = RollupKey(
+                                bucketStart: table.resolution.bucketStart(started),
+                                call: call,
+                                scope: table.scope
+                            )
+                            rollups[table, default: [:]][key, default: RollupCounters()].add(call)
                         }
                     case .event(let event):
                         try insertEvent(event, db)
@@ -41,8 +43,9 @@ extension Journal {
                         try upsertHeadroom(headroom, db)
                     }
                 }
-                for (resolution, deltas) in rollups {
-                    for (key, delta) in deltas { try addRollup(delta, key: key, resolution: resolution, db) }
+                for (table, deltas) in rollups {
+                    let statement = try db.cachedStatement(sql: Self.rollupUpsert[table]!)
+                    for (key, delta) in deltas { try Self.addRollup(delta, key: key, table: table, statement, db) }
                 }
                 return .commit
             }
@@ -65,36 +68,73 @@ extension Journal {
 
     private func redactedJSON(_ value: JSONValue?) -> String? { value.map { SecretScanner.redact($0.serialized()) } }
 
+    private static let insertCallSQL = """
+        INSERT INTO calls (request_id, started_at, ended_at, user_id, tenant_id, key_id, session_id, step,
+            trace_id, span_id, origin, route, provider, model_requested, model_used, stream, outcome,
+            http_status, error_class, error_message, attempts, latency_ms, ttft_ms, input_tokens,
+            cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
+            cost_nano_usd, saved_nano_usd, cache, paced_ms, fell_back, moderation, validation, headroom,
+            request_body, response_body)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+            ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(request_id) DO NOTHING
+        """
+
     private func insertCall(_ call: CallRecord, _ db: Database) throws -> Bool {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO calls (request_id, started_at, ended_at, user_id, tenant_id, key_id, session_id, step,
-                    trace_id, span_id, origin, route, provider, model_requested, model_used, stream, outcome,
-                    http_status, error_class, error_message, attempts, latency_ms, ttft_ms, input_tokens,
-                    cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens,
-                    cost_nano_usd, saved_nano_usd, cache, paced_ms, fell_back, moderation, validation, headroom,
-                    request_body, response_body)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(request_id) DO NOTHING
-                """
-        )
-        let values: [(any DatabaseValueConvertible)?] = [
-            call.requestID, Self.milliseconds(call.startedAt), Self.milliseconds(call.endedAt), call.userID,
-            call.tenantID,
-            call.keyID, call.sessionID, call.step, call.traceID, call.spanID, call.origin.rawValue, call.route,
-            call.provider,
-            call.modelRequested, call.modelUsed, call.stream, call.outcome.rawValue, call.httpStatus, call.errorClass,
-            redacted(call.errorMessage), call.attempts.count, call.latencyMilliseconds,
-            call.timeToFirstTokenMilliseconds,
-            call.tokens.input, call.tokens.cachedInput, call.tokens.cacheWrite5m, call.tokens.cacheWrite1h,
-            call.tokens.output,
-            call.tokens.reasoning, call.costNanoUSD, call.savedNanoUSD, call.cache?.rawValue, call.pacedMilliseconds,
-            call.fellBack, redactedJSON(call.moderation), redactedJSON(call.validation), call.headroom?.serialized(),
-            body(call.requestBody), body(call.responseBody),
-        ]
-        try statement.execute(arguments: StatementArguments(values))
-        guard db.changesCount > 0 else { return false }
+        var row = RawStatement(try db.cachedStatement(sql: Self.insertCallSQL), in: db)
+        let errorMessage = redacted(call.errorMessage)
+        row.bind(call.requestID)
+        row.bind(Self.milliseconds(call.startedAt))
+        row.bind(Self.milliseconds(call.endedAt))
+        row.bind(call.userID)
+        row.bind(call.tenantID)
+        row.bind(call.keyID)
+        row.bind(call.sessionID)
+        row.bind(call.step)
+        row.bind(call.traceID)
+        row.bind(call.spanID)
+        row.bind(call.origin.rawValue)
+        row.bind(call.route)
+        row.bind(call.provider)
+        row.bind(call.modelRequested)
+        row.bind(call.modelUsed)
+        row.bind(call.stream)
+        row.bind(call.outcome.rawValue)
+        row.bind(call.httpStatus)
+        row.bind(call.errorClass)
+        row.bind(errorMessage)
+        row.bind(call.attempts.count)
+        row.bind(call.latencyMilliseconds)
+        row.bind(call.timeToFirstTokenMilliseconds)
+        row.bind(call.tokens.input)
+        row.bind(call.tokens.cachedInput)
+        row.bind(call.tokens.cacheWrite5m)
+        row.bind(call.tokens.cacheWrite1h)
+        row.bind(call.tokens.output)
+        row.bind(call.tokens.reasoning)
+        row.bind(call.costNanoUSD)
+        row.bind(call.savedNanoUSD)
+        row.bind(call.cache?.rawValue)
+        row.bind(call.pacedMilliseconds)
+        row.bind(call.fellBack)
+        row.bind(redactedJSON(call.moderation))
+        row.bind(redactedJSON(call.validation))
+        row.bind(call.headroom?.serialized())
+        row.bind(body(call.requestBody))
+        row.bind(body(call.responseBody))
+        guard try row.execute() > 0 else { return false }
+        let id = db.lastInsertedRowID
+        let searchable = [configuration.storeBodies == .none ? nil : redacted(call.searchText), errorMessage].compactMap
+        { $0 }
+        if !searchable.isEmpty {
+            var search = RawStatement(
+                try db.cachedStatement(sql: "INSERT INTO calls_fts (rowid, text) VALUES (?, ?)"),
+                in: db
+            )
+            search.bind(id)
+            search.bind(searchable.joined(separator: "\n"))
+            try search.execute()
+        }
         for attempt in call.attempts { try insertAttempt(attempt, requestID: call.requestID, db) }
         for event in call.events {
             var event = event
@@ -114,12 +154,15 @@ extension Journal {
     }
 
     private func insertAttempt(_ attempt: AttemptRecord, requestID: String, _ db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO attempts (request_id, number, provider, model, key_fingerprint, started_at, http_status,
-                    error_class, error_message, backoff_ms, retry_after_ms, latency_ms, ratelimit)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
+        var row = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO attempts (request_id, number, provider, model, key_fingerprint, started_at, http_status,
+                        error_class, error_message, backoff_ms, retry_after_ms, latency_ms, ratelimit)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ),
+            in: db
         )
         let headers = attempt.rateLimitHeaders.filter { Self.storableHeader($0.key) }
         let headersJSON: String? =
@@ -131,67 +174,80 @@ extension Journal {
                         ($0.key.lowercased(), .string($0.value))
                     }
                 )
-            )
-            .serialized()
-        let values: [(any DatabaseValueConvertible)?] = [
-            requestID, attempt.number, attempt.provider, attempt.model,
-            attempt.keyFingerprint.map(SecretScanner.redact),
-            Self.milliseconds(attempt.startedAt), attempt.httpStatus, attempt.errorClass,
-            redacted(attempt.errorMessage),
-            attempt.backoffMilliseconds, attempt.retryAfterMilliseconds, attempt.latencyMilliseconds, headersJSON,
-        ]
-        try statement.execute(arguments: StatementArguments(values))
+            ).serialized()
+        row.bind(requestID)
+        row.bind(attempt.number)
+        row.bind(attempt.provider)
+        row.bind(attempt.model)
+        row.bind(attempt.keyFingerprint.map(SecretScanner.redact))
+        row.bind(Self.milliseconds(attempt.startedAt))
+        row.bind(attempt.httpStatus)
+        row.bind(attempt.errorClass)
+        row.bind(redacted(attempt.errorMessage))
+        row.bind(attempt.backoffMilliseconds)
+        row.bind(attempt.retryAfterMilliseconds)
+        row.bind(attempt.latencyMilliseconds)
+        row.bind(headersJSON)
+        try row.execute()
     }
 
     private func insertEvent(_ event: EventRecord, _ db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: "INSERT INTO events (at, request_id, kind, scope, detail) VALUES (?, ?, ?, ?, ?)"
+        var row = RawStatement(
+            try db.cachedStatement(
+                sql: "INSERT INTO events (at, request_id, kind, scope, detail) VALUES (?, ?, ?, ?, ?)"
+            ),
+            in: db
         )
-        try statement.execute(
-            arguments: [
-                Self.milliseconds(event.at), event.requestID, event.kind, event.scope, redactedJSON(event.detail),
-            ])
+        row.bind(Self.milliseconds(event.at))
+        row.bind(event.requestID)
+        row.bind(event.kind)
+        row.bind(event.scope)
+        row.bind(redactedJSON(event.detail))
+        try row.execute()
     }
 
     private func upsertHeadroom(_ headroom: HeadroomRecord, _ db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO headroom (provider, key_fingerprint, model, updated_at,
-                    requests_limit, requests_remaining, requests_reset_at, tokens_limit, tokens_remaining, tokens_reset_at,
-                    input_tokens_limit, input_tokens_remaining, input_tokens_reset_at,
-                    output_tokens_limit, output_tokens_remaining, output_tokens_reset_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
+        var row = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO headroom (provider, key_fingerprint, model, updated_at,
+                        requests_limit, requests_remaining, requests_reset_at, tokens_limit, tokens_remaining, tokens_reset_at,
+                        input_tokens_limit, input_tokens_remaining, input_tokens_reset_at,
+                        output_tokens_limit, output_tokens_remaining, output_tokens_reset_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ),
+            in: db
         )
         let updated = Self.milliseconds(headroom.updatedAt)
-        var values: [(any DatabaseValueConvertible)?] = [
-            headroom.provider, SecretScanner.redact(headroom.keyFingerprint), headroom.model, updated,
-        ]
+        row.bind(headroom.provider)
+        row.bind(SecretScanner.redact(headroom.keyFingerprint))
+        row.bind(headroom.model)
+        row.bind(updated)
         let snapshot = headroom.snapshot
         for window in [snapshot.requests, snapshot.tokens, snapshot.inputTokens, snapshot.outputTokens] {
-            values.append(window?.limit)
-            values.append(window?.remaining)
-            values.append(window?.resetAfter.map { updated + Int64($0.millisecondsDouble.rounded(.up)) })
+            row.bind(window?.limit)
+            row.bind(window?.remaining)
+            row.bind(window?.resetAfter.map { updated + Int64($0.millisecondsDouble.rounded(.up)) })
         }
-        try statement.execute(arguments: StatementArguments(values))
+        try row.execute()
     }
 
-    /// Adds a batch's counters to one rollup row: counters by SQL arithmetic, the error-class
-    /// map and the histograms by the merge functions registered on every writer connection.
-    private func addRollup(_ delta: RollupCounters, key: RollupKey, resolution: RollupResolution, _ db: Database) throws
-    {
-        let statement = try db.cachedStatement(sql: Self.rollupUpsert[resolution]!)
-        var arguments: StatementArguments = [
-            key.bucketStart, key.userID, key.tenantID, key.route, key.provider, key.model, key.origin,
-        ]
-        arguments += Self.arguments(delta)
-        try statement.execute(arguments: arguments)
-    }
+    // MARK: - Rollups
 
-    static let rollupUpsert: [RollupResolution: String] = Dictionary(
-        uniqueKeysWithValues: RollupResolution.allCases.map { resolution in
-            let columns = rollupColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let updates = columns.map { column -> String in
+    static let rollupColumns = """
+        calls, ok, errors, blocked, cached, rate_limited, budget, invalid_output, error_classes, cache_hits, cache_joined, \
+        retried, fell_back, paced, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, \
+        cost_nano_usd, cost_unknown, saved_nano_usd, latency_ms_sum, latency_hist, ttft_hist
+        """
+
+    static let rollupColumnList = rollupColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+
+    /// One `INSERT … ON CONFLICT DO UPDATE` per table: counters add up in SQL, the error-class map
+    /// and the histograms merge through the functions registered on every writer connection.
+    static let rollupUpsert: [RollupTable: String] = Dictionary(
+        uniqueKeysWithValues: RollupTable.allCases.map { table in
+            let updates = rollupColumnList.map { column -> String in
                 switch column {
                 case "error_classes":
                     "error_classes = \(MergeFunctions.counts.name)(error_classes, excluded.error_classes)"
@@ -200,34 +256,54 @@ extension Journal {
                 default: "\(column) = \(column) + excluded.\(column)"
                 }
             }
+            let keys = table.keyColumns.joined(separator: ", ")
+            let placeholders = Array(repeating: "?", count: table.keyColumns.count + rollupColumnList.count).joined(
+                separator: ", "
+            )
             let sql = """
-                INSERT INTO \(resolution.table) (bucket_start, user_id, tenant_id, route, provider, model, origin, \(rollupColumns))
-                VALUES (\(Array(repeating: "?", count: 7 + columns.count).joined(separator: ", ")))
-                ON CONFLICT (bucket_start, user_id, tenant_id, route, provider, model, origin) DO UPDATE SET
-                \(updates.joined(separator: ", "))
+                INSERT INTO \(table.name) (\(keys), \(rollupColumns)) VALUES (\(placeholders))
+                ON CONFLICT (\(keys)) DO UPDATE SET \(updates.joined(separator: ", "))
                 """
-            return (resolution, sql)
+            return (table, sql)
         }
     )
 
-    static let rollupColumns = """
-        calls, ok, errors, blocked, cached, rate_limited, budget, invalid_output, error_classes, cache_hits, cache_joined, \
-        retried, fell_back, paced, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, \
-        cost_nano_usd, cost_unknown, saved_nano_usd, latency_ms_sum, latency_hist, ttft_hist
-        """
-
-    static func arguments(_ counters: RollupCounters) -> StatementArguments {
-        let values: [(any DatabaseValueConvertible)?] = [
-            counters.calls, counters.ok, counters.errors, counters.blocked, counters.cached, counters.rateLimited,
-            counters.budget, counters.invalidOutput, counters.errorClassesJSON, counters.cacheHits,
-            counters.cacheJoined,
-            counters.retried, counters.fellBack, counters.paced, counters.inputTokens, counters.cachedInputTokens,
-            counters.cacheWriteTokens, counters.outputTokens, counters.reasoningTokens, counters.costNanoUSD,
-            counters.costUnknown, counters.savedNanoUSD, counters.latencySumMilliseconds,
-            counters.latency.isEmpty ? nil : Data(counters.latency.encoded),
-            counters.timeToFirstToken.isEmpty ? nil : Data(counters.timeToFirstToken.encoded),
-        ]
-        return StatementArguments(values)
+    private static func addRollup(
+        _ counters: RollupCounters,
+        key: RollupKey,
+        table: RollupTable,
+        _ statement: Statement,
+        _ db: Database
+    ) throws {
+        var row = RawStatement(statement, in: db)
+        row.bind(key.bucketStart)
+        for value in key.values(for: table.scope) { row.bind(value) }
+        row.bind(counters.calls)
+        row.bind(counters.ok)
+        row.bind(counters.errors)
+        row.bind(counters.blocked)
+        row.bind(counters.cached)
+        row.bind(counters.rateLimited)
+        row.bind(counters.budget)
+        row.bind(counters.invalidOutput)
+        row.bind(counters.errorClasses.isEmpty ? "{}" : counters.errorClassesJSON)
+        row.bind(counters.cacheHits)
+        row.bind(counters.cacheJoined)
+        row.bind(counters.retried)
+        row.bind(counters.fellBack)
+        row.bind(counters.paced)
+        row.bind(counters.inputTokens)
+        row.bind(counters.cachedInputTokens)
+        row.bind(counters.cacheWriteTokens)
+        row.bind(counters.outputTokens)
+        row.bind(counters.reasoningTokens)
+        row.bind(counters.costNanoUSD)
+        row.bind(counters.costUnknown)
+        row.bind(counters.savedNanoUSD)
+        row.bind(counters.latencySumMilliseconds)
+        row.bind(counters.latency.isEmpty ? nil : counters.latency.encoded)
+        row.bind(counters.timeToFirstToken.isEmpty ? nil : counters.timeToFirstToken.encoded)
+        try row.execute()
     }
 
     /// Reads the rollup columns (in ``rollupColumns`` order, from column `offset`) of a row.

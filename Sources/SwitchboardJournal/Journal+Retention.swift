@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 extension Journal {
-    /// Deletes calls (with their attempts, events and full-text entries) that started before
+    /// Deletes calls (with their attempts, events and search entries) that started before
     /// `cutoff`, in chunks so other writers are not held up, keeps every rollup, then returns the
     /// freed pages to the file system (incremental vacuum).
     /// - Returns: the number of calls deleted.

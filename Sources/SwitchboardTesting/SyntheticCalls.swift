@@ -56,8 +56,14 @@ public struct SyntheticCalls: Sendable {
         defer { index += 1 }
         let offset = options.span.secondsDouble * Double(index) / Double(max(1, count))
         let started = options.start.addingTimeInterval(offset)
-        let user = "user-\(Int(random.next() % UInt64(options.users)))"
-        let (provider, model, inputPrice, outputPrice) = Self.models[Int(random.next() % UInt64(Self.models.count))]
+        // A user belongs to one tenant and mostly uses one model; most calls come through the gateway.
+        let userNumber = Int(random.next() % UInt64(options.users))
+        let user = "user-\(userNumber)"
+        let modelIndex =
+            uniform() < 0.8 ? userNumber % Self.models.count : Int(random.next() % UInt64(Self.models.count))
+        let (provider, model, inputPrice, outputPrice) = Self.models[modelIndex]
+        let originDraw = uniform()
+        let origin: CallOrigin = originDraw < 0.9 ? .gateway : originDraw < 0.98 ? .library : .playground
         let draw = uniform()
         let outcome: CallOutcome =
             switch draw {
@@ -97,11 +103,11 @@ public struct SyntheticCalls: Sendable {
             requestID: requestID,
             startedAt: started,
             endedAt: started.addingTimeInterval(latency / 1000),
-            origin: uniform() < 0.9 ? .gateway : .library,
+            origin: origin,
             outcome: outcome,
             stream: uniform() < 0.4,
             userID: user,
-            tenantID: "tenant-\(Int(random.next() % 5))",
+            tenantID: "tenant-\(userNumber % 5)",
             sessionID: uniform() < 0.2 ? "s-\(index / 4)" : nil,
             step: nil,
             route: "default",
@@ -129,6 +135,7 @@ public struct SyntheticCalls: Sendable {
         if options.bodies {
             record.requestBody = Self.requestBody(user: user, model: model, index: index)
             record.responseBody = outcome == .ok ? Self.responseBody(index: index) : nil
+            record.searchText = Self.question(user: user, index: index) + (outcome == .ok ? "\n" + Self.answer : "")
         }
         return record
     }
@@ -176,12 +183,17 @@ public struct SyntheticCalls: Sendable {
         return body.serialized()
     }
 
+    static func question(user: String, index: Int) -> String {
+        "Question \(index) from \(user): how long is the refund window for annual plans?"
+    }
+
+    static let answer = String(
+        repeating: "The refund window for annual plans is thirty days from the purchase date. ",
+        count: 12
+    )
+
     /// About 1 KB: an answer.
     static func responseBody(index: Int) -> String {
-        let answer = String(
-            repeating: "The refund window for annual plans is thirty days from the purchase date. ",
-            count: 12
-        )
         let body: JSONValue = [
             "id": .string("chatcmpl-\(index)"), "object": "chat.completion",
             "choices": [

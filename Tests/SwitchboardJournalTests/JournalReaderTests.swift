@@ -32,7 +32,10 @@ struct JournalRollupTests {
                         sum(outcome = 'ok'), sum(outcome = 'cached'), sum(attempts > 1), sum(cache = 'hit') FROM calls
                     """
             )!
-            for table in ["rollups_minute", "rollups_hour"] {
+            for table in [
+                "rollups_minute", "rollups_hour", "rollups_minute_fleet", "rollups_hour_fleet", "rollups_minute_user",
+                "rollups_hour_user",
+            ] {
                 let rolled = try Row.fetchOne(
                     db,
                     sql:
@@ -83,6 +86,9 @@ struct JournalRollupTests {
         }
         let perModel = try reader.aggregate(from: fixedStart, to: fixedStart.addingTimeInterval(3 * 3600), by: .model)
         #expect(perModel.values.reduce(0) { $0 + $1.calls } == 5000)
+        let perUser = try reader.aggregate(from: fixedStart, to: fixedStart.addingTimeInterval(3 * 3600), by: .user)
+        #expect(perUser.values.reduce(0) { $0 + $1.calls } == 5000)
+        #expect(perUser.values.reduce(UInt64(0)) { $0 + $1.latency.count } == UInt64(latencies.count))
         #expect(Set(perModel.keys) == Set(SyntheticCalls.models.map(\.model)))
     }
 
@@ -101,6 +107,31 @@ struct JournalRollupTests {
             )
         }
         #expect(try reader.aggregate(from: from, to: to)[""]?.calls == expected)
+    }
+
+    @Test func longWindowsStartAtTheHourAndTheCurrentHourComesFromItsHourRow() async throws {
+        let (journal, reader) = try await synthetic(count: 3000, span: .seconds(8 * 3600), seed: 11)
+        func count(from: Int64, to: Int64) async throws -> Int? {
+            try await sql(journal.path).read { db throws in
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT count(*) FROM calls WHERE started_at - started_at % 60000 >= ? AND started_at - started_at % 60000 < ?",
+                    arguments: [from, to]
+                )
+            }
+        }
+        let base = Int64(fixedStart.timeIntervalSince1970 * 1000)
+        // 7 hours from minute 30: starts at the hour instead.
+        let from = fixedStart.addingTimeInterval(30 * 60)
+        let to = from.addingTimeInterval(7 * 3600)
+        #expect(
+            try reader.aggregate(from: from, to: to)[""]?.calls
+                == (try await count(from: base, to: Int64(to.timeIntervalSince1970 * 1000)))
+        )
+        // A window ending after the last call reads the last hour from its hour row: same total.
+        let everything = try reader.aggregate(from: fixedStart, to: fixedStart.addingTimeInterval(9 * 3600 + 1234))
+        #expect(everything[""]?.calls == 3000)
     }
 
     @Test func seriesSplitAWindowIntoSlots() async throws {
@@ -132,6 +163,7 @@ struct JournalTailTests {
         let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
         var refund = call("req_refund", at: fixedStart, user: "carol")
         refund.requestBody = #"{"messages":[{"role":"user","content":"How long is the refund window?"}]}"#
+        refund.searchText = "How long is the refund window?"
         var failed = call("req_fail", at: fixedStart, outcome: .rateLimited, user: "dave")
         failed.httpStatus = 429
         let (first, second) = (refund, failed)
@@ -149,6 +181,11 @@ struct JournalTailTests {
         #expect(try reader.calls(matching: CallFilter(status: "errors")).map(\.requestID) == ["req_fail"])
         #expect(try reader.calls(matching: CallFilter(text: "refund window")).map(\.requestID) == ["req_refund"])
         #expect(try reader.calls(matching: CallFilter(text: "\"quoted\" nonsense")).isEmpty)
+        #expect(try reader.calls(matching: CallFilter(text: "refund-window?")).map(\.requestID) == ["req_refund"])
+        #expect(
+            try reader.calls(matching: CallFilter(text: "NEAR(refund OR *")).isEmpty,
+            "query syntax must not reach FTS5"
+        )
         #expect(try reader.recentFailures().map(\.requestID) == ["req_fail"])
     }
 
@@ -173,14 +210,14 @@ struct JournalRetentionTests {
         try await withWriter(journal) { writer in
             for index in 0..<50 {
                 var record = call("req_old_\(index)", at: old)
-                record.requestBody = "ancient refund question \(index)"
+                record.searchText = "ancient refund question \(index)"
                 record.attempts = [AttemptRecord(number: 1, provider: "openai", model: "gpt-4o-mini", startedAt: old)]
                 record.events = [EventRecord(at: old, kind: "pacing_wait", scope: "openai/gpt-4o-mini")]
                 try await writer.write(record)
             }
             for index in 0..<10 {
                 var record = call("req_new_\(index)", at: fixedStart)
-                record.requestBody = "recent refund question \(index)"
+                record.searchText = "recent refund question \(index)"
                 try await writer.write(record)
             }
         }

@@ -12,45 +12,116 @@ public enum RollupDimension: String, Sendable, CaseIterable {
         case .route, .provider, .model, .origin: rawValue
         }
     }
+
+    /// Whether grouping needs the per-user tables.
+    var needsUsers: Bool { self == .user || self == .tenant }
 }
 
 extension JournalReader {
     /// Totals over `[from, to)` from the rollups, grouped by `dimension` (one entry keyed `""`
-    /// without one). Never scans raw rows: whole hours come from the hour rollups and the ragged
-    /// ends from the minute rollups, so any window is exact to the minute. Minute-granular: a call
-    /// counts when the minute it started in began inside the window (`from` rounded down to the
-    /// minute), so a window ending now includes the current minute.
-    public func aggregate(from: Date, to: Date, by dimension: RollupDimension? = nil) throws(JournalError) -> [String:
-        RollupCounters]
-    {
-        let start = RollupResolution.minute.bucketStart(Journal.milliseconds(from))
-        let end = Journal.milliseconds(to)
-        var ranges: [(RollupResolution, Int64, Int64)] = []
-        let hour = RollupResolution.hour.milliseconds
-        if end - start >= 2 * hour {
-            let firstHour = RollupResolution.hour.bucketStart(start + hour - 1)
-            let lastHour = RollupResolution.hour.bucketStart(end)
-            ranges = [(.minute, start, firstHour), (.hour, firstHour, lastHour), (.minute, lastHour, end)]
-        } else {
-            ranges = [(.minute, start, end)]
-        }
+    /// without one). Never scans raw rows: counters are summed by SQLite and histograms merged from
+    /// their stored form, reading the smallest rollup family that can answer — the fleet tables
+    /// (no user dimension) for totals and model, route, provider or origin groupings, the user
+    /// tables (user and tenant only) for user or tenant groupings.
+    ///
+    /// Windows are minute-granular: a call counts when the minute it started in began inside the
+    /// window (`from` rounded down to the minute), so a window ending now includes the current
+    /// minute. Windows of six hours or more start at the hour (`from` rounded down to the hour),
+    /// so they are read from hour rollups but for the current hour's minutes.
+    /// - Parameter details: also merge the latency and time-to-first-token histograms and the
+    ///   error classes (the default); pass false when counts, tokens and money are all that is
+    ///   wanted (spend per user), which is several times cheaper.
+    public func aggregate(
+        from: Date,
+        to: Date,
+        by dimension: RollupDimension? = nil,
+        details: Bool = true
+    ) throws(JournalError) -> [String: RollupCounters] {
+        let ranges = try Self.plan(from: Journal.milliseconds(from), to: Journal.milliseconds(to), reader: self)
+        let scope = RollupScope.serving(dimension)
         let group = dimension?.column ?? "''"
-        let queries = ranges
+        let queries = ranges.map { (RollupTable(resolution: $0.0, scope: scope).name, $0.1, $0.2) }
         return try read("aggregate") { db in
             var totals: [String: RollupCounters] = [:]
-            for (resolution, low, high) in queries where high > low {
+            var latency: [String: DenseHistogram] = [:]
+            var ttft: [String: DenseHistogram] = [:]
+            for (table, low, high) in queries {
+                let sums = Journal.rollupColumnList.filter {
+                    !["error_classes", "latency_hist", "ttft_hist"].contains($0)
+                }
+                .map { "sum(\($0))" }.joined(separator: ", ")
                 let rows = try Row.fetchCursor(
                     db,
                     sql:
-                        "SELECT \(group), \(Journal.rollupColumns) FROM \(resolution.table) WHERE bucket_start >= ? AND bucket_start < ?",
+                        "SELECT \(group), \(sums) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1",
                     arguments: [low, high]
                 )
                 while let row = try rows.next() {
-                    totals[row[0] as String, default: RollupCounters()].merge(Journal.counters(from: row, offset: 1))
+                    totals[row[0] as String, default: RollupCounters()].mergeSums(row, offset: 1)
+                }
+                guard details else { continue }
+                let classes = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT \(group), e.key, sum(e.value) FROM \(table), json_each(\(table).error_classes) AS e
+                        WHERE bucket_start >= ? AND bucket_start < ? AND error_classes <> '{}' GROUP BY 1, 2
+                        """,
+                    arguments: [low, high]
+                )
+                while let row = try classes.next() {
+                    totals[row[0] as String, default: RollupCounters()].errorClasses[row[1], default: 0] +=
+                        row[2] as Int
+                }
+                let blobs = try Statement.histogramRows(db, table: table, group: group, low: low, high: high)
+                for (key, latencyBytes, ttftBytes) in blobs {
+                    if let latencyBytes {
+                        latencyBytes.withUnsafeBytes {
+                            LogHistogram.add(encoded: $0, into: &latency[key, default: DenseHistogram()])
+                        }
+                    }
+                    if let ttftBytes {
+                        ttftBytes.withUnsafeBytes {
+                            LogHistogram.add(encoded: $0, into: &ttft[key, default: DenseHistogram()])
+                        }
+                    }
                 }
             }
+            for (key, dense) in latency { totals[key]?.latency = dense.histogram }
+            for (key, dense) in ttft { totals[key]?.timeToFirstToken = dense.histogram }
             return totals
         }
+    }
+
+    /// Which rollup rows cover a window: whole hours from hour rows, ragged ends from minute rows.
+    /// The current (last) hour is read from its hour row when nothing was journaled after `end`.
+    static func plan(from: Int64, to end: Int64, reader: JournalReader) throws(JournalError) -> [(
+        RollupResolution, Int64, Int64
+    )] {
+        let hour = RollupResolution.hour.milliseconds
+        var start = RollupResolution.minute.bucketStart(from)
+        guard end - start >= 2 * hour else { return [(.minute, start, end)] }
+        if end - start >= 6 * hour { start = RollupResolution.hour.bucketStart(start) }
+        let firstHour = RollupResolution.hour.bucketStart(start + hour - 1)
+        let lastHour = RollupResolution.hour.bucketStart(end)
+        let laterMinutes = try reader.read("aggregate") { db in
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM rollups_minute_fleet WHERE bucket_start >= ? AND bucket_start < ?)",
+                arguments: [
+                    RollupResolution.minute.bucketStart(end + RollupResolution.minute.milliseconds - 1),
+                    lastHour + hour,
+                ]
+            ) ?? false
+        }
+        var ranges: [(RollupResolution, Int64, Int64)] = []
+        if firstHour > start { ranges.append((.minute, start, firstHour)) }
+        if laterMinutes || end == lastHour {
+            ranges.append((.hour, firstHour, lastHour))
+            if end > lastHour { ranges.append((.minute, lastHour, end)) }
+        } else {
+            ranges.append((.hour, firstHour, lastHour + hour))
+        }
+        return ranges.filter { $0.2 > $0.1 }
     }
 
     /// Totals per time slot: `slots` equal slices of `[from, to)` from the minute rollups (hour
@@ -62,13 +133,14 @@ extension JournalReader {
         let end = Journal.milliseconds(to)
         let width = max(1, (end - start) / Int64(max(1, slots)))
         let resolution: RollupResolution = width >= RollupResolution.hour.milliseconds ? .hour : .minute
+        let table = RollupTable(resolution: resolution, scope: RollupScope.serving(dimension)).name
         let group = dimension?.column ?? "''"
         return try read("aggregate") { db in
             var series: [String: [RollupCounters]] = [:]
             let rows = try Row.fetchCursor(
                 db,
                 sql:
-                    "SELECT \(group), bucket_start, \(Journal.rollupColumns) FROM \(resolution.table) WHERE bucket_start >= ? AND bucket_start < ?",
+                    "SELECT \(group), bucket_start, \(Journal.rollupColumns) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?",
                 arguments: [resolution.bucketStart(start), end]
             )
             while let row = try rows.next() {
@@ -80,5 +152,54 @@ extension JournalReader {
             }
             return series
         }
+    }
+}
+
+extension Statement {
+    /// The histogram blobs of a rollup range, read through the C API without building rows.
+    static func histogramRows(_ db: Database, table: String, group: String, low: Int64, high: Int64) throws
+        -> [(String, [UInt8]?, [UInt8]?)]
+    {
+        let statement = try db.cachedStatement(
+            sql: "SELECT \(group), latency_hist, ttft_hist FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?"
+        )
+        var result: [(String, [UInt8]?, [UInt8]?)] = []
+        let cursor = try Row.fetchCursor(statement, arguments: [low, high])
+        while let row = try cursor.next() {
+            let key: String = row[0]
+            let latency: Data? = row[1]
+            let ttft: Data? = row[2]
+            result.append((key, latency.map(Array.init), ttft.map(Array.init)))
+        }
+        return result
+    }
+}
+
+extension RollupCounters {
+    /// Adds the summed counter columns (every rollup column but the error classes and the
+    /// histograms, in order) of an aggregate row.
+    mutating func mergeSums(_ row: Row, offset: Int) {
+        calls += row[offset + 0] as Int
+        ok += row[offset + 1] as Int
+        errors += row[offset + 2] as Int
+        blocked += row[offset + 3] as Int
+        cached += row[offset + 4] as Int
+        rateLimited += row[offset + 5] as Int
+        budget += row[offset + 6] as Int
+        invalidOutput += row[offset + 7] as Int
+        cacheHits += row[offset + 8] as Int
+        cacheJoined += row[offset + 9] as Int
+        retried += row[offset + 10] as Int
+        fellBack += row[offset + 11] as Int
+        paced += row[offset + 12] as Int
+        inputTokens += row[offset + 13] as Int
+        cachedInputTokens += row[offset + 14] as Int
+        cacheWriteTokens += row[offset + 15] as Int
+        outputTokens += row[offset + 16] as Int
+        reasoningTokens += row[offset + 17] as Int
+        costNanoUSD += row[offset + 18] as Int64
+        costUnknown += row[offset + 19] as Int
+        savedNanoUSD += row[offset + 20] as Int64
+        latencySumMilliseconds += row[offset + 21] as Double
     }
 }

@@ -42,6 +42,52 @@ public struct CallSummary: Sendable, Equatable {
         reasoning_tokens, cost_nano_usd, saved_nano_usd, cache, paced_ms, fell_back
         """
 
+    init(raw row: RawRow) {
+        id = row.int64(0)
+        requestID = row.string(1)
+        startedAt = Date(timeIntervalSince1970: Double(row.int64(2)) / 1000)
+        endedAt = Date(timeIntervalSince1970: Double(row.int64(3)) / 1000)
+        userID = row.optionalString(4)
+        tenantID = row.optionalString(5)
+        sessionID = row.optionalString(6)
+        step = row.optionalInt(7)
+        origin = row.string(8)
+        route = row.optionalString(9)
+        provider = row.optionalString(10)
+        modelRequested = row.optionalString(11)
+        modelUsed = row.optionalString(12)
+        stream = row.bool(13)
+        outcome = row.string(14)
+        httpStatus = row.optionalInt(15)
+        errorClass = row.optionalString(16)
+        errorMessage = row.optionalString(17)
+        attempts = row.int(18)
+        latencyMilliseconds = row.optionalDouble(19)
+        timeToFirstTokenMilliseconds = row.optionalDouble(20)
+        tokens = TokenCounts(
+            input: row.int(21),
+            cachedInput: row.int(22),
+            cacheWrite5m: row.int(23),
+            cacheWrite1h: row.int(24),
+            output: row.int(25),
+            reasoning: row.int(26)
+        )
+        costNanoUSD = row.optionalInt64(27)
+        savedNanoUSD = row.int64(28)
+        cache = row.optionalString(29)
+        pacedMilliseconds = row.double(30)
+        fellBack = row.bool(31)
+    }
+
+    /// Summaries for `sql` (which selects ``columns`` first), decoded through the C API.
+    static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments) throws -> [CallSummary] {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        var summaries: [CallSummary] = []
+        try RawStatement(bound: statement, in: db).forEachRow { summaries.append(CallSummary(raw: $0)) }
+        return summaries
+    }
+
     init(row: Row) {
         id = row[0]
         requestID = row[1]
@@ -179,15 +225,18 @@ public struct CallFilter: Sendable, Equatable {
                 add("outcome = ?", status)
             }
         }
-        if let text, !text.isEmpty {
-            add("id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)", Self.ftsQuery(text))
+        if let text {
+            let query = Self.ftsQuery(text)
+            if !query.isEmpty { add("id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)", query) }
         }
         return (clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), arguments)
     }
 
-    /// Plain words as an FTS5 query: each word quoted, all required.
+    /// Plain words as an FTS5 query: split into tokens the way the index's tokenizer splits them
+    /// (letters and digits), each quoted, all required. No query syntax reaches FTS5.
     static func ftsQuery(_ text: String) -> String {
-        text.split(whereSeparator: \.isWhitespace).map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        text.unicodeScalars.split { !CharacterSet.alphanumerics.contains($0) }
+            .map { "\"" + String(String.UnicodeScalarView($0)) + "\"" }
             .joined(separator: " ")
     }
 }
@@ -274,12 +323,11 @@ public final class JournalReader: Sendable {
     /// Calls committed after row `id`, oldest first.
     public func calls(after id: Int64, limit: Int = 1000) throws(JournalError) -> [CallSummary] {
         try read("tail") { db in
-            try Row.fetchAll(
+            try CallSummary.fetchAll(
                 db,
                 sql: "SELECT \(CallSummary.columns) FROM calls WHERE id > ? ORDER BY id LIMIT ?",
                 arguments: [id, limit]
             )
-            .map(CallSummary.init(row:))
         }
     }
 
@@ -301,7 +349,7 @@ public final class JournalReader: Sendable {
         allArguments += [limit]
         let (finalSQL, finalArguments) = (sql, allArguments)
         return try read("search") { db in
-            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map(CallSummary.init(row:))
+            try CallSummary.fetchAll(db, sql: finalSQL, arguments: finalArguments)
         }
     }
 
@@ -314,11 +362,11 @@ public final class JournalReader: Sendable {
         allArguments += [id, limit]
         let finalArguments = allArguments
         return try read("tail") { db in
-            try Row.fetchAll(
+            try CallSummary.fetchAll(
                 db,
                 sql: "SELECT \(CallSummary.columns) FROM calls WHERE \(condition) AND id > ? ORDER BY id LIMIT ?",
                 arguments: finalArguments
-            ).map(CallSummary.init(row:))
+            )
         }
     }
 
@@ -348,23 +396,23 @@ public final class JournalReader: Sendable {
     /// The newest calls that did not end ok or cached: the error stream.
     public func recentFailures(limit: Int = 50) throws(JournalError) -> [CallSummary] {
         try read("read") { db in
-            try Row.fetchAll(
+            try CallSummary.fetchAll(
                 db,
                 sql:
                     "SELECT \(CallSummary.columns) FROM calls WHERE outcome <> 'ok' AND outcome <> 'cached' ORDER BY id DESC LIMIT ?",
                 arguments: [limit]
-            ).map(CallSummary.init(row:))
+            )
         }
     }
 
     /// The calls of a session in step order.
     public func session(_ sessionID: String) throws(JournalError) -> [CallSummary] {
         try read("read") { db in
-            try Row.fetchAll(
+            try CallSummary.fetchAll(
                 db,
                 sql: "SELECT \(CallSummary.columns) FROM calls WHERE session_id = ? ORDER BY step, id",
                 arguments: [sessionID]
-            ).map(CallSummary.init(row:))
+            )
         }
     }
 
@@ -440,7 +488,8 @@ public final class JournalReader: Sendable {
     }
 
     /// Events since `date`, newest first, optionally of some kinds only.
-    public func events(since date: Date, kinds: [String]? = nil, limit: Int = 200) throws(JournalError) -> [EventRecord] {
+    public func events(since date: Date, kinds: [String]? = nil, limit: Int = 200) throws(JournalError) -> [EventRecord]
+    {
         try read("read") { db in
             var sql = "SELECT at, request_id, kind, scope, detail FROM events WHERE at >= ?"
             var arguments: StatementArguments = [Journal.milliseconds(date)]

@@ -107,6 +107,9 @@ public struct CallRecord: Sendable, Equatable {
     public var requestBody: String?
     /// The response or error body as delivered; redacted at write time.
     public var responseBody: String?
+    /// What full-text search indexes: the caller's last message and the answer (system prompts,
+    /// which repeat on every call, are left out). The error message is always indexed too.
+    public var searchText: String?
     public var attempts: [AttemptRecord]
     public var events: [EventRecord]
 
@@ -144,6 +147,7 @@ public struct CallRecord: Sendable, Equatable {
         headroom: JSONValue? = nil,
         requestBody: String? = nil,
         responseBody: String? = nil,
+        searchText: String? = nil,
         attempts: [AttemptRecord] = [],
         events: [EventRecord] = []
     ) {
@@ -180,6 +184,7 @@ public struct CallRecord: Sendable, Equatable {
         self.headroom = headroom
         self.requestBody = requestBody
         self.responseBody = responseBody
+        self.searchText = searchText
         self.attempts = attempts
         self.events = events
     }

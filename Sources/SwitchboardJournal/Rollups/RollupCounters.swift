@@ -111,42 +111,38 @@ public struct RollupCounters: Sendable, Equatable {
     }
 }
 
-/// The dimensions a rollup row is keyed by, besides its time bucket.
+/// The dimensions a rollup row is keyed by, besides its time bucket; the dimensions a table does
+/// not have are empty.
 public struct RollupKey: Hashable, Sendable {
     public var bucketStart: Int64
-    public var userID: String
-    public var tenantID: String
-    public var route: String
-    public var provider: String
-    public var model: String
-    public var origin: String
+    public var userID = ""
+    public var tenantID = ""
+    public var route = ""
+    public var provider = ""
+    public var model = ""
+    public var origin = ""
 
-    init(bucketStart: Int64, call: CallRecord) {
+    init(bucketStart: Int64, call: CallRecord, scope: RollupScope) {
         self.bucketStart = bucketStart
-        userID = call.userID ?? ""
-        tenantID = call.tenantID ?? ""
-        route = call.route ?? ""
-        provider = call.provider ?? ""
-        model = call.modelUsed ?? call.modelRequested ?? ""
-        origin = call.origin.rawValue
+        if scope != .fleet {
+            userID = call.userID ?? ""
+            tenantID = call.tenantID ?? ""
+        }
+        if scope != .user {
+            route = call.route ?? ""
+            provider = call.provider ?? ""
+            model = call.modelUsed ?? call.modelRequested ?? ""
+            origin = call.origin.rawValue
+        }
     }
 
-    init(
-        bucketStart: Int64,
-        userID: String,
-        tenantID: String,
-        route: String,
-        provider: String,
-        model: String,
-        origin: String
-    ) {
-        self.bucketStart = bucketStart
-        self.userID = userID
-        self.tenantID = tenantID
-        self.route = route
-        self.provider = provider
-        self.model = model
-        self.origin = origin
+    /// The values of `scope`'s key columns, in order.
+    func values(for scope: RollupScope) -> [String] {
+        switch scope {
+        case .all: [userID, tenantID, route, provider, model, origin]
+        case .fleet: [route, provider, model, origin]
+        case .user: [userID, tenantID]
+        }
     }
 }
 
@@ -155,11 +151,53 @@ public enum RollupResolution: String, Sendable, CaseIterable {
     case minute
     case hour
 
-    var table: String { "rollups_\(rawValue)" }
-
     var milliseconds: Int64 { self == .minute ? 60_000 : 3_600_000 }
 
     func bucketStart(_ milliseconds: Int64) -> Int64 {
         milliseconds - ((milliseconds % self.milliseconds) + self.milliseconds) % self.milliseconds
     }
+}
+
+/// Which dimensions a family of rollup tables keeps.
+enum RollupScope: CaseIterable, Sendable {
+    /// Every dimension: `rollups_minute`, `rollups_hour`.
+    case all
+    /// Route, provider, model and origin, for whole-fleet panes: `rollups_*_fleet`.
+    case fleet
+    /// User and tenant, for spend per user: `rollups_*_user`.
+    case user
+
+    var dimensionColumns: [String] {
+        switch self {
+        case .all: ["user_id", "tenant_id", "route", "provider", "model", "origin"]
+        case .fleet: ["route", "provider", "model", "origin"]
+        case .user: ["user_id", "tenant_id"]
+        }
+    }
+
+    /// The scope that can answer a grouping by `dimension` with the fewest rows.
+    static func serving(_ dimension: RollupDimension?) -> RollupScope {
+        guard let dimension else { return .fleet }
+        return dimension.needsUsers ? .user : .fleet
+    }
+}
+
+/// The six rollup tables: per minute and per hour, in each scope.
+struct RollupTable: Hashable, Sendable, CaseIterable {
+    var resolution: RollupResolution
+    var scope: RollupScope
+
+    static let allCases: [RollupTable] = RollupResolution.allCases.flatMap { resolution in
+        RollupScope.allCases.map { RollupTable(resolution: resolution, scope: $0) }
+    }
+
+    var name: String {
+        switch scope {
+        case .all: "rollups_\(resolution.rawValue)"
+        case .fleet: "rollups_\(resolution.rawValue)_fleet"
+        case .user: "rollups_\(resolution.rawValue)_user"
+        }
+    }
+
+    var keyColumns: [String] { ["bucket_start"] + scope.dimensionColumns }
 }

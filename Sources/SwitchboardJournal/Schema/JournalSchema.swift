@@ -21,6 +21,56 @@ public enum JournalSchema {
         return migrator
     }
 
+    /// A rollup table: figures per time bucket and dimensions. The fleet tables leave out user and
+    /// tenant, so whole-fleet windows read a few rows per bucket however many users there are; the
+    /// user tables keep only user and tenant, for spend per user.
+    static func rollupTable(_ name: String, _ bucket: String, users: Bool, traffic: Bool) -> String {
+        var dimensions = ""
+        if users {
+            dimensions += """
+                    user_id TEXT NOT NULL,           -- '' when none (likewise for the other dimensions)
+                        tenant_id TEXT NOT NULL,
+
+                """
+        }
+        if traffic {
+            dimensions += """
+                    route TEXT NOT NULL,
+                        provider TEXT NOT NULL,
+                        model TEXT NOT NULL,             -- model_used, else model_requested
+                        origin TEXT NOT NULL,
+
+                """
+        }
+        let key =
+            ["bucket_start"] + (users ? ["user_id", "tenant_id"] : [])
+            + (traffic ? ["route", "provider", "model", "origin"] : [])
+        return """
+            CREATE TABLE \(name) (
+                    bucket_start INTEGER NOT NULL,   -- \(bucket)
+                    \(dimensions)
+                    calls INTEGER NOT NULL,
+                    ok INTEGER NOT NULL, errors INTEGER NOT NULL, blocked INTEGER NOT NULL, cached INTEGER NOT NULL,   -- calls by outcome
+                    rate_limited INTEGER NOT NULL, budget INTEGER NOT NULL, invalid_output INTEGER NOT NULL,
+                    error_classes TEXT NOT NULL,     -- JSON: {error_class: count} of calls that did not end ok or cached
+                    cache_hits INTEGER NOT NULL,     -- exact-cache hits (cache = hit)
+                    cache_joined INTEGER NOT NULL,   -- identical in-flight requests joined (cache = joined)
+                    retried INTEGER NOT NULL,        -- calls with more than one attempt
+                    fell_back INTEGER NOT NULL,      -- calls answered by a fallback target
+                    paced INTEGER NOT NULL,          -- calls that waited for headroom
+                    input_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL,
+                    cache_write_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
+                    cost_nano_usd INTEGER NOT NULL,  -- sum over calls with a known cost
+                    cost_unknown INTEGER NOT NULL,   -- calls whose cost is unknown
+                    saved_nano_usd INTEGER NOT NULL,
+                    latency_ms_sum REAL NOT NULL,
+                    latency_hist BLOB,               -- log-bucket histogram of latency_ms (≤ 1 % relative error)
+                    ttft_hist BLOB,                  -- log-bucket histogram of ttft_ms
+                    PRIMARY KEY (\(key.joined(separator: ", ")))
+                ) WITHOUT ROWID;
+            """
+    }
+
     static let v1 = """
         CREATE TABLE calls (
             id INTEGER PRIMARY KEY,          -- row number: readers tail from a watermark on it
@@ -110,66 +160,15 @@ public enum JournalSchema {
             PRIMARY KEY (provider, key_fingerprint, model)
         ) WITHOUT ROWID;
 
-        CREATE TABLE rollups_minute (
-            bucket_start INTEGER NOT NULL,   -- start of the minute (Unix ms)
-            user_id TEXT NOT NULL,           -- '' when none (likewise for the other dimensions)
-            tenant_id TEXT NOT NULL,
-            route TEXT NOT NULL,
-            provider TEXT NOT NULL,
-            model TEXT NOT NULL,             -- model_used, else model_requested
-            origin TEXT NOT NULL,
-            calls INTEGER NOT NULL,
-            ok INTEGER NOT NULL, errors INTEGER NOT NULL, blocked INTEGER NOT NULL, cached INTEGER NOT NULL,   -- calls by outcome
-            rate_limited INTEGER NOT NULL, budget INTEGER NOT NULL, invalid_output INTEGER NOT NULL,
-            error_classes TEXT NOT NULL,     -- JSON: {error_class: count} of calls that did not end ok or cached
-            cache_hits INTEGER NOT NULL,     -- exact-cache hits (cache = hit)
-            cache_joined INTEGER NOT NULL,   -- identical in-flight requests joined (cache = joined)
-            retried INTEGER NOT NULL,        -- calls with more than one attempt
-            fell_back INTEGER NOT NULL,      -- calls answered by a fallback target
-            paced INTEGER NOT NULL,          -- calls that waited for headroom
-            input_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL,
-            cache_write_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
-            cost_nano_usd INTEGER NOT NULL,  -- sum over calls with a known cost
-            cost_unknown INTEGER NOT NULL,   -- calls whose cost is unknown
-            saved_nano_usd INTEGER NOT NULL,
-            latency_ms_sum REAL NOT NULL,
-            latency_hist BLOB,               -- log-bucket histogram of latency_ms (≤ 1 % relative error)
-            ttft_hist BLOB,                  -- log-bucket histogram of ttft_ms
-            PRIMARY KEY (bucket_start, user_id, tenant_id, route, provider, model, origin)
-        ) WITHOUT ROWID;
+        \(rollupTable("rollups_minute", "start of the minute (Unix ms)", users: true, traffic: true))
+        \(rollupTable("rollups_hour", "start of the hour (Unix ms)", users: true, traffic: true))
+        \(rollupTable("rollups_minute_fleet", "start of the minute; as rollups_minute without user and tenant", users: false, traffic: true))
+        \(rollupTable("rollups_hour_fleet", "start of the hour; as rollups_hour without user and tenant", users: false, traffic: true))
+        \(rollupTable("rollups_minute_user", "start of the minute; as rollups_minute with only user and tenant", users: true, traffic: false))
+        \(rollupTable("rollups_hour_user", "start of the hour; as rollups_hour with only user and tenant", users: true, traffic: false))
 
-        CREATE TABLE rollups_hour (
-            bucket_start INTEGER NOT NULL,   -- start of the hour (Unix ms); columns as in rollups_minute
-            user_id TEXT NOT NULL, tenant_id TEXT NOT NULL, route TEXT NOT NULL, provider TEXT NOT NULL,
-            model TEXT NOT NULL, origin TEXT NOT NULL,
-            calls INTEGER NOT NULL,
-            ok INTEGER NOT NULL, errors INTEGER NOT NULL, blocked INTEGER NOT NULL, cached INTEGER NOT NULL,
-            rate_limited INTEGER NOT NULL, budget INTEGER NOT NULL, invalid_output INTEGER NOT NULL,
-            error_classes TEXT NOT NULL,
-            cache_hits INTEGER NOT NULL, cache_joined INTEGER NOT NULL, retried INTEGER NOT NULL,
-            fell_back INTEGER NOT NULL, paced INTEGER NOT NULL,
-            input_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL,
-            cache_write_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
-            cost_nano_usd INTEGER NOT NULL, cost_unknown INTEGER NOT NULL, saved_nano_usd INTEGER NOT NULL,
-            latency_ms_sum REAL NOT NULL, latency_hist BLOB, ttft_hist BLOB,
-            PRIMARY KEY (bucket_start, user_id, tenant_id, route, provider, model, origin)
-        ) WITHOUT ROWID;
-
-        -- Full-text index over the stored (redacted) bodies and error messages, kept by triggers.
-        CREATE VIRTUAL TABLE calls_fts USING fts5(
-            request_body, response_body, error_message, content='calls', content_rowid='id'
-        );
-        CREATE TRIGGER calls_fts_insert AFTER INSERT ON calls
-        WHEN new.request_body IS NOT NULL OR new.response_body IS NOT NULL OR new.error_message IS NOT NULL
-        BEGIN
-            INSERT INTO calls_fts(rowid, request_body, response_body, error_message)
-            VALUES (new.id, new.request_body, new.response_body, new.error_message);
-        END;
-        CREATE TRIGGER calls_fts_delete AFTER DELETE ON calls
-        WHEN old.request_body IS NOT NULL OR old.response_body IS NOT NULL OR old.error_message IS NOT NULL
-        BEGIN
-            INSERT INTO calls_fts(calls_fts, rowid, request_body, response_body, error_message)
-            VALUES ('delete', old.id, old.request_body, old.response_body, old.error_message);
-        END;
+        -- Full-text index of what people search for: the caller's last message, the answer and the
+        -- error (system prompts are left out: they repeat on every call). rowid = calls.id.
+        CREATE VIRTUAL TABLE calls_fts USING fts5(text, detail = none);
         """
 }

@@ -76,11 +76,16 @@ struct JournalBench: AsyncParsableCommand {
         // Ingest: realistic rows with bodies, through the writer, non-durable and durable.
         let ingestCount = quick ? 20_000 : 200_000
         let bodies = Self.records(count: ingestCount, seed: 1, bodies: true, span: .seconds(3600))
-        let features = "redaction, rollups (minute+hour), FTS, WAL, synchronous=NORMAL"
+        let features = "redaction, rollups (all, fleet and user scopes, minute+hour), FTS, WAL, synchronous=NORMAL"
         let queued = try await Self.ingest(bodies, path: "\(directory)/ingest.sqlite", durable: false)
         table.add([
             "ingest, queued writes (2 KB prompt + 1 KB response)", "\(Format.count(Int(queued))) calls/s",
             "≥ 50,000 calls/s", features,
+        ])
+        let bare = try await Self.ingest(bodies, path: "\(directory)/bare.sqlite", durable: false, storeBodies: .none)
+        table.add([
+            "ingest, queued writes, store_bodies: none", "\(Format.count(Int(bare))) calls/s", "-",
+            "rollups (all three scopes, minute+hour), error-message search, WAL",
         ])
         let durableCount = min(ingestCount, 50_000)
         let durable = try await Self.ingest(
@@ -131,17 +136,19 @@ struct JournalBench: AsyncParsableCommand {
         var byUser = Timings()
         for _ in 0..<20 {
             try whole.measure { _ = try reader.aggregate(from: end.addingTimeInterval(-86_400), to: end) }
-            try byUser.measure { _ = try reader.aggregate(from: end.addingTimeInterval(-86_400), to: end, by: .user) }
+            try byUser.measure {
+                _ = try reader.aggregate(from: end.addingTimeInterval(-86_400), to: end, by: .user, details: false)
+            }
         }
         table.add([
             "24 h aggregate, \(Format.count(total)) calls",
             "p50 \(Format.milliseconds(whole.percentile(0.5) * 1000)) p99 \(Format.milliseconds(whole.percentile(0.99) * 1000))",
-            "< 50 ms", "rollups (hour + minute ends), histogram merge",
+            "< 50 ms", "fleet rollups, histograms merged",
         ])
         table.add([
             "24 h aggregate by user",
             "p50 \(Format.milliseconds(byUser.percentile(0.5) * 1000)) p99 \(Format.milliseconds(byUser.percentile(0.99) * 1000))",
-            "< 50 ms", "rollups, grouped",
+            "-", "user rollups, spend, tokens and counts",
         ])
         var tail = Timings()
         for _ in 0..<50 {
@@ -172,8 +179,14 @@ struct JournalBench: AsyncParsableCommand {
     /// Calls per second writing `records` through one writer.
     /// Runs a writer on a journal at `path` while `body` feeds it; returns the calls per second
     /// committed, from the first entry to the last commit.
-    static func throughput(path: String, _ body: @Sendable (JournalWriter) async throws -> Void) async throws -> (perSecond: Double, written: Int) {
-        let journal = try Journal.open(JournalConfiguration(path: path))
+    static func throughput(
+        path: String,
+        storeBodies: StoredBodies = .redacted,
+        _ body: @Sendable (JournalWriter) async throws -> Void
+    ) async throws -> (perSecond: Double, written: Int) {
+        var configuration = JournalConfiguration(path: path)
+        configuration.storeBodies = storeBodies
+        let journal = try Journal.open(configuration)
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let writer = JournalWriter(journal: journal, logger: logger)
@@ -190,8 +203,10 @@ struct JournalBench: AsyncParsableCommand {
     }
 
     /// Calls per second writing `records` through one writer.
-    static func ingest(_ records: [CallRecord], path: String, durable: Bool) async throws -> Double {
-        let (perSecond, written) = try await throughput(path: path) { writer in
+    static func ingest(_ records: [CallRecord], path: String, durable: Bool, storeBodies: StoredBodies = .redacted)
+        async throws -> Double
+    {
+        let (perSecond, written) = try await throughput(path: path, storeBodies: storeBodies) { writer in
             if durable {
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     let lanes = 64
