@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "SwitchboardWire", targets: ["SwitchboardWire"]),
         .library(name: "SwitchboardJournal", targets: ["SwitchboardJournal"]),
+        .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardSimulator", targets: ["SwitchboardSimulator"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
@@ -63,6 +64,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchboardCore",
+            dependencies: [
+                "SwitchboardConfigReader",
+                "SwitchboardJournal",
+                "SwitchboardWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SwitchboardSimulator",
             dependencies: [
                 "SwitchboardConfigReader",
@@ -95,6 +111,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardConfigReader",
+                "SwitchboardCore",
                 "SwitchboardJournal",
                 "SwitchboardTesting",
                 "SwitchboardWire",
@@ -124,6 +141,18 @@ let package = Package(
         .testTarget(
             name: "SwitchboardConfigReaderTests",
             dependencies: ["SwitchboardConfigReader"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardCoreTests",
+            dependencies: [
+                "SwitchboardConfigReader",
+                "SwitchboardCore",
+                "SwitchboardJournal",
+                "SwitchboardSimulator",
+                "SwitchboardTesting",
+                "SwitchboardWire",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

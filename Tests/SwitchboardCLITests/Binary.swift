@@ -15,11 +15,12 @@ struct Finished: Sendable {
     var errors: String
 }
 
-/// Runs `switchboard` with `arguments` to completion.
-func switchboard(_ arguments: [String]) async throws -> Finished {
+/// Runs `switchboard` with `arguments` to completion, with `environment` added to this process's.
+func switchboard(_ arguments: [String], environment: [String: String] = [:]) async throws -> Finished {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: switchboardBinary)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output

@@ -99,4 +99,33 @@ struct ConfigNodeTests {
             try root.member("l")?.string()
         }
     }
+
+    @Test func environmentOverridesSetNestedKeysAndCreateMappings() throws {
+        let root = try ConfigNode.parse(yaml: "journal:\n  path: a.sqlite\n  durable: true\n", file: "f.yaml")
+            .applyingEnvironmentOverrides(
+                ["SB__JOURNAL__PATH": "b.sqlite", "SB__STATE__BACKEND": "memory", "OTHER__JOURNAL__PATH": "c"],
+                prefix: "SB__")
+        let journal = try #require(try root.member("journal"))
+        #expect(try journal.member("path")?.string() == "b.sqlite")
+        #expect(try journal.member("path")?.location == .environment("SB__JOURNAL__PATH"))
+        #expect(try journal.member("durable")?.bool() == true)
+        #expect(try root.member("state")?.member("backend")?.string() == "memory")
+        #expect(try root.member("state")?.member("backend")?.keyPath == "state.backend")
+    }
+
+    @Test func environmentOverrideErrorsNameTheVariable() throws {
+        let root = try ConfigNode.parse(yaml: "journal: here\n")
+        #expect(throws: ConfigError.self) {
+            try root.applyingEnvironmentOverrides(["SB__JOURNAL__PATH": "x"], prefix: "SB__")
+        }
+        do {
+            _ = try root.applyingEnvironmentOverrides(["SB__JOURNAL__PATH": "x"], prefix: "SB__")
+        } catch {
+            #expect(error.description.hasPrefix("$SB__JOURNAL__PATH: journal: "))
+        }
+        let value = try ConfigNode.parse(yaml: "").applyingEnvironmentOverrides(["SB__RETENTION": "x"], prefix: "SB__")
+        #expect(throws: ConfigError(location: .environment("SB__RETENTION"), keyPath: "retention", message: "expected an integer, got 'x'")) {
+            try value.member("retention")?.int()
+        }
+    }
 }
