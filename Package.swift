@@ -74,6 +74,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -95,6 +96,7 @@ let package = Package(
         .target(
             name: "SwitchboardTesting",
             dependencies: [
+                "SwitchboardCore",
                 "SwitchboardJournal",
                 "SwitchboardWire",
                 "SwitchboardSimulator",

@@ -354,21 +354,27 @@ extension ConfigNode {
     /// (keys lower-cased, double underscores between them), creating mappings as needed. The
     /// value reads as if written unquoted in the file, so numbers, durations and booleans work.
     /// - Throws: when an override reaches into a value that is not a mapping.
-    public func applyingEnvironmentOverrides(_ environment: [String: String], prefix: String) throws(ConfigError) -> ConfigNode {
+    public func applyingEnvironmentOverrides(_ environment: [String: String], prefix: String) throws(ConfigError)
+        -> ConfigNode
+    {
         var result = self
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix(prefix) {
             let keys = name.dropFirst(prefix.count).components(separatedBy: "__").map { $0.lowercased() }
             guard !keys.contains(where: \.isEmpty) else {
                 throw ConfigError(
-                    location: .environment(name), keyPath: "",
-                    message: "an override names keys separated by double underscores, as in \(prefix)JOURNAL__PATH")
+                    location: .environment(name),
+                    keyPath: "",
+                    message: "an override names keys separated by double underscores, as in \(prefix)JOURNAL__PATH"
+                )
             }
             result = try result.setting(keys[...], to: value, variable: name)
         }
         return result
     }
 
-    private func setting(_ keys: ArraySlice<String>, to text: String, variable: String) throws(ConfigError) -> ConfigNode {
+    private func setting(_ keys: ArraySlice<String>, to text: String, variable: String) throws(ConfigError)
+        -> ConfigNode
+    {
         guard let key = keys.first else {
             return ConfigNode(value: .scalar(text, quoted: false), keyPath: keyPath, location: .environment(variable))
         }
@@ -378,13 +384,21 @@ extension ConfigNode {
         case .null: members = []
         default:
             throw ConfigError(
-                location: .environment(variable), keyPath: keyPath,
-                message: "\(variable) sets a key inside '\(keyPath)', which is \(kindDescription), not a mapping")
+                location: .environment(variable),
+                keyPath: keyPath,
+                message: "\(variable) sets a key inside '\(keyPath)', which is \(kindDescription), not a mapping"
+            )
         }
         let childPath = keyPath.isEmpty ? key : "\(keyPath).\(key)"
         let index = members.firstIndex { $0.key == key }
-        let child = index.map { members[$0].node }
-            ?? ConfigNode(value: .null, keyPath: childPath, location: .environment(variable), keyLocation: .environment(variable))
+        let child =
+            index.map { members[$0].node }
+            ?? ConfigNode(
+                value: .null,
+                keyPath: childPath,
+                location: .environment(variable),
+                keyLocation: .environment(variable)
+            )
         let updated = try child.setting(keys.dropFirst(), to: text, variable: variable)
         if let index { members[index].node = updated } else { members.append((key, updated)) }
         return ConfigNode(value: .mapping(members), keyPath: keyPath, location: location, keyLocation: keyLocation)

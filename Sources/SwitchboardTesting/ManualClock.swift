@@ -1,27 +1,115 @@
 import Foundation
+import SwitchboardCore
 import Synchronization
 
 /// A wall clock that moves only when a test says so.
 ///
-/// Pass ``now`` wherever a component takes a clock (`now: @Sendable () -> Date`), then
-/// ``advance(by:)`` to make time pass without sleeping.
-public final class ManualClock: Sendable {
-    private let current: Mutex<Date>
+/// Pass it wherever a component takes a ``WallClock`` (or `now: @Sendable () -> Date`). Sleepers
+/// wake when ``advance(by:)`` moves the clock past their deadline; ``sleepers(atLeast:)`` waits,
+/// without polling, until the code under test is asleep, so a test can advance at the right moment.
+public final class ManualClock: WallClock, Sendable {
+    private struct Sleeper {
+        var id: UInt64
+        var deadline: Date
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct Watcher {
+        var count: Int
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var now: Date
+        var sleepers: [Sleeper] = []
+        var watchers: [Watcher] = []
+        var nextID: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
 
     /// - Parameter start: the initial time; the default is a fixed instant in November 2026.
     public init(start: Date = Date(timeIntervalSince1970: 1_795_000_000)) {
-        current = Mutex(start)
+        state = Mutex(State(now: start))
     }
 
     /// The current time.
-    public func now() -> Date { current.withLock { $0 } }
+    public func now() -> Date { state.withLock { $0.now } }
 
-    /// Moves the clock forward.
+    /// Moves the clock forward and wakes every sleeper whose deadline has come.
     public func advance(by duration: Duration) {
-        current.withLock {
-            $0 = $0.addingTimeInterval(
-                Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-            )
+        let due = state.withLock { state -> [Sleeper] in
+            state.now = state.now.addingTimeInterval(duration.secondsDouble)
+            let now = state.now
+            let due = state.sleepers.filter { $0.deadline <= now }
+            state.sleepers.removeAll { $0.deadline <= now }
+            return due
+        }
+        for sleeper in due { sleeper.continuation.resume() }
+    }
+
+    /// Moves the clock to the earliest sleeper's deadline (if it is later than now) and wakes it.
+    /// - Returns: how far the clock moved.
+    @discardableResult
+    public func advanceToNextSleeper() -> Duration {
+        let step = state.withLock { state -> Duration in
+            guard let earliest = state.sleepers.map(\.deadline).min() else { return .zero }
+            return .seconds(max(0, earliest.timeIntervalSince(state.now)))
+        }
+        advance(by: step)
+        return step
+    }
+
+    /// How many tasks are asleep on this clock.
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+
+    /// The deadlines of the tasks asleep on this clock, earliest first.
+    public var sleeperDeadlines: [Date] { state.withLock { $0.sleepers.map(\.deadline).sorted() } }
+
+    /// Returns once at least `count` tasks are asleep on this clock.
+    public func sleepers(atLeast count: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if state.sleepers.count >= count { return true }
+                state.watchers.append(Watcher(count: count, continuation: continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    public func sleep(until deadline: Date) async throws {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                enum Outcome {
+                    case wake, cancelled
+                    case sleep([CheckedContinuation<Void, Never>])
+                }
+                let outcome = state.withLock { state -> Outcome in
+                    if Task.isCancelled { return .cancelled }
+                    if deadline <= state.now { return .wake }
+                    state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    let count = state.sleepers.count
+                    let ready = state.watchers.filter { $0.count <= count }.map(\.continuation)
+                    state.watchers.removeAll { $0.count <= count }
+                    return .sleep(ready)
+                }
+                switch outcome {
+                case .wake: continuation.resume()
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .sleep(let watchers): for watcher in watchers { watcher.resume() }
+                }
+            }
+        } onCancel: {
+            let sleeper = state.withLock { state -> Sleeper? in
+                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.sleepers.remove(at: index)
+            }
+            sleeper?.continuation.resume(throwing: CancellationError())
         }
     }
 }

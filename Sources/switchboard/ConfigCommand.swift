@@ -40,7 +40,10 @@ struct ConfigCommand: AsyncParsableCommand {
 
 /// `--config PATH`, shared by every command that runs the pipeline.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "The configuration file (default $SWITCHBOARD_CONFIG, else ./switchboard.yaml when it exists).")
+    @Option(
+        name: .long,
+        help: "The configuration file (default $SWITCHBOARD_CONFIG, else ./switchboard.yaml when it exists)."
+    )
     var config: String?
 
     init() {}

@@ -9,7 +9,10 @@ struct ConfigCommandTests {
             .write(toFile: file, atomically: true, encoding: .utf8)
         let result = try await switchboard(
             ["config", "check", file],
-            environment: ["SB_TEST_KEY": "sk-proj-hiddenhiddenhidden9876", "SWITCHBOARD__GATEWAY__LISTEN": "0.0.0.0:9999"])
+            environment: [
+                "SB_TEST_KEY": "sk-proj-hiddenhiddenhidden9876", "SWITCHBOARD__GATEWAY__LISTEN": "0.0.0.0:9999",
+            ]
+        )
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.contains("sk-…9876  # from $SB_TEST_KEY"))
         #expect(!result.output.contains("hiddenhidden"))

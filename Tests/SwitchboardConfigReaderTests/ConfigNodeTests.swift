@@ -104,7 +104,8 @@ struct ConfigNodeTests {
         let root = try ConfigNode.parse(yaml: "journal:\n  path: a.sqlite\n  durable: true\n", file: "f.yaml")
             .applyingEnvironmentOverrides(
                 ["SB__JOURNAL__PATH": "b.sqlite", "SB__STATE__BACKEND": "memory", "OTHER__JOURNAL__PATH": "c"],
-                prefix: "SB__")
+                prefix: "SB__"
+            )
         let journal = try #require(try root.member("journal"))
         #expect(try journal.member("path")?.string() == "b.sqlite")
         #expect(try journal.member("path")?.location == .environment("SB__JOURNAL__PATH"))
@@ -124,7 +125,13 @@ struct ConfigNodeTests {
             #expect(error.description.hasPrefix("$SB__JOURNAL__PATH: journal: "))
         }
         let value = try ConfigNode.parse(yaml: "").applyingEnvironmentOverrides(["SB__RETENTION": "x"], prefix: "SB__")
-        #expect(throws: ConfigError(location: .environment("SB__RETENTION"), keyPath: "retention", message: "expected an integer, got 'x'")) {
+        #expect(
+            throws: ConfigError(
+                location: .environment("SB__RETENTION"),
+                keyPath: "retention",
+                message: "expected an integer, got 'x'"
+            )
+        ) {
             try value.member("retention")?.int()
         }
     }

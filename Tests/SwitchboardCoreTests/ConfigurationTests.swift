@@ -7,8 +7,13 @@ struct ConfigurationTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("../shared/design/switchboard.example.yaml").standardized.path
 
-    private func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigError) -> SwitchboardConfiguration {
-        try SwitchboardConfiguration(yaml: try ConfigNode.parse(yaml: yaml, file: "switchboard.yaml"), environment: environment)
+    private func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigError)
+        -> SwitchboardConfiguration
+    {
+        try SwitchboardConfiguration(
+            yaml: try ConfigNode.parse(yaml: yaml, file: "switchboard.yaml"),
+            environment: environment
+        )
     }
 
     @Test func anEmptyFileRunsOnTheDocumentedDefaults() throws {
@@ -36,13 +41,20 @@ struct ConfigurationTests {
         chmod(keyFile, 0o600)
         let text = try String(contentsOfFile: Self.designExample, encoding: .utf8)
             .replacingOccurrences(of: "/etc/switchboard/anthropic.key", with: keyFile)
-        let configuration = try load(text, environment: ["OPENAI_API_KEY": "sk-proj-envkey000000000000abcd", "USER": "ada"])
+        let configuration = try load(
+            text,
+            environment: ["OPENAI_API_KEY": "sk-proj-envkey000000000000abcd", "USER": "ada"]
+        )
 
         #expect(configuration.providers["openai"]?.apiKeys.map(\.source) == ["$OPENAI_API_KEY"])
         #expect(configuration.providers["anthropic"]?.apiKeys.map(\.value) == ["sk-ant-api03-filekey0000000000wxyz"])
         #expect(
             configuration.routes["default"]?.targets
-                == [.init(provider: "openai", model: "gpt-4o-mini"), .init(provider: "anthropic", model: "claude-haiku-4-5")])
+                == [
+                    .init(provider: "openai", model: "gpt-4o-mini"),
+                    .init(provider: "anthropic", model: "claude-haiku-4-5"),
+                ]
+        )
         #expect(configuration.routes["premium"]?.cacheTTL == .seconds(600))
         #expect(configuration.routes["premium"]?.validation?.maxRepairs == 2)
         #expect(configuration.cache.exact.maxMemory == 64 << 20)
@@ -76,9 +88,15 @@ struct ConfigurationTests {
     }
 
     @Test(arguments: [
-        ("resilience:\n  retry:\n    max_atempts: 3\n", 3, "resilience.retry.max_atempts", "did you mean 'max_attempts'?"),
+        (
+            "resilience:\n  retry:\n    max_atempts: 3\n", 3, "resilience.retry.max_atempts",
+            "did you mean 'max_attempts'?"
+        ),
         ("journal:\n  store_bodies: some\n", 2, "journal.store_bodies", "expected one of 'full', 'redacted', 'none'"),
-        ("routes:\n  default:\n    targets: [mistral-large]\n", 3, "routes.default.targets[0]", "write it as provider/model"),
+        (
+            "routes:\n  default:\n    targets: [mistral-large]\n", 3, "routes.default.targets[0]",
+            "write it as provider/model"
+        ),
         ("budgets:\n  default_user: { hard: 10, soft: 20 }\n", 2, "budgets.default_user", "must not exceed"),
         ("resilience:\n  timeouts: { total: 0s }\n", 2, "resilience.timeouts.total", "longer than zero"),
         ("providers:\n  mistral:\n    base_url: https://api.mistral.ai\n", 3, "providers.mistral", "kind: openai"),
@@ -100,7 +118,10 @@ struct ConfigurationTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let configuration = try SwitchboardConfiguration.load(
             path: path,
-            environment: ["SWITCHBOARD__JOURNAL__PATH": "env.sqlite", "SWITCHBOARD__RESILIENCE__PACING__ENABLED": "false"])
+            environment: [
+                "SWITCHBOARD__JOURNAL__PATH": "env.sqlite", "SWITCHBOARD__RESILIENCE__PACING__ENABLED": "false",
+            ]
+        )
         #expect(configuration.journal.path == "env.sqlite")
         #expect(configuration.resilience.pacing.enabled == false)
         #expect(configuration.source == path)
@@ -144,7 +165,9 @@ struct ConfigurationTests {
 
         // Keys print as fingerprints, which do not read back: compare the rest.
         func withoutKeys(_ text: String) -> String {
-            text.split(separator: "\n").filter { !$0.contains("# from") && !$0.contains("api_keys") }.joined(separator: "\n")
+            text.split(separator: "\n").filter { !$0.contains("# from") && !$0.contains("api_keys") }.joined(
+                separator: "\n"
+            )
         }
         let unmasked = withoutKeys(rendered)
         let reread = try load(unmasked, environment: environment)

@@ -4,7 +4,9 @@ import Testing
 @testable import SwitchboardWire
 
 struct TranslationRequestTests {
-    static let weather: JSONValue = ["type": "object", "properties": ["city": ["type": "string"]], "required": ["city"]]
+    static let weather: JSONValue = [
+        "type": "object", "properties": ["city": ["type": "string"]], "required": ["city"],
+    ]
 
     @Test func anOpenAIConversationBecomesAnAnthropicOne() throws {
         var request = OpenAI.ChatCompletionRequest(
@@ -12,14 +14,32 @@ struct TranslationRequestTests {
             messages: [
                 .system("You are terse."), .developer("Answer in English."), .user("Weather in Oslo?"),
                 OpenAI.ChatMessage(
-                    role: "assistant", content: nil,
-                    toolCalls: [OpenAI.ToolCall(id: "call_1", function: OpenAI.FunctionCall(name: "get_weather", arguments: #"{"city":"Oslo"}"#))]),
+                    role: "assistant",
+                    content: nil,
+                    toolCalls: [
+                        OpenAI.ToolCall(
+                            id: "call_1",
+                            function: OpenAI.FunctionCall(name: "get_weather", arguments: #"{"city":"Oslo"}"#)
+                        )
+                    ]
+                ),
                 OpenAI.ChatMessage(role: "tool", content: .text("12 C, rain"), toolCallID: "call_1"),
                 .user("And tomorrow?"),
             ],
-            temperature: 1.4, maxCompletionTokens: 300, stream: true)
+            temperature: 1.4,
+            maxCompletionTokens: 300,
+            stream: true
+        )
         request.stop = ["END"]
-        request.tools = [OpenAI.Tool(function: OpenAI.FunctionDefinition(name: "get_weather", description: "Weather", parameters: Self.weather))]
+        request.tools = [
+            OpenAI.Tool(
+                function: OpenAI.FunctionDefinition(
+                    name: "get_weather",
+                    description: "Weather",
+                    parameters: Self.weather
+                )
+            )
+        ]
         request.toolChoice = .required
         request.user = "user-42"
         let (translated, plan) = try Translation.anthropicRequest(from: request, model: "claude-haiku-4-5")
@@ -38,14 +58,20 @@ struct TranslationRequestTests {
         #expect(toolUse.type == "tool_use")
         #expect(toolUse.input == ["city": "Oslo"])
         let followUp = translated.messages[2].content.blocks
-        #expect(followUp.map(\.type) == ["tool_result", "text"], "the tool result and the next question share one user turn")
+        #expect(
+            followUp.map(\.type) == ["tool_result", "text"],
+            "the tool result and the next question share one user turn"
+        )
         #expect(followUp[0].toolUseID == "call_1")
         #expect(followUp[1].text == "And tomorrow?")
     }
 
     @Test func structuredOutputBecomesAForcedTool() throws {
         var request = OpenAI.ChatCompletionRequest(model: "m", messages: [.user("Refund window?")])
-        request.responseFormat = .jsonSchema(name: "refund", schema: ["type": "object", "properties": ["days": ["type": "integer"]]])
+        request.responseFormat = .jsonSchema(
+            name: "refund",
+            schema: ["type": "object", "properties": ["days": ["type": "integer"]]]
+        )
         let (translated, plan) = try Translation.anthropicRequest(from: request, model: "claude-haiku-4-5")
         #expect(plan.structuredOutputTool == "refund")
         #expect(translated.toolChoice == .tool("refund"))
@@ -59,12 +85,22 @@ struct TranslationRequestTests {
             OpenAI.ContentPart(type: "image_url", extra: ["image_url": ["url": "data:image/jpeg;base64,AAAA"]]),
             OpenAI.ContentPart(type: "image_url", extra: ["image_url": ["url": "https://example.com/cat.png"]]),
         ]
-        let request = OpenAI.ChatCompletionRequest(model: "m", messages: [OpenAI.ChatMessage(role: "user", content: .parts(parts))])
+        let request = OpenAI.ChatCompletionRequest(
+            model: "m",
+            messages: [OpenAI.ChatMessage(role: "user", content: .parts(parts))]
+        )
         let blocks = try Translation.anthropicRequest(from: request, model: "claude").request.messages[0].content.blocks
         #expect(blocks.map(\.type) == ["text", "image", "image"])
         #expect(blocks[1].extra["source"] == ["type": "base64", "media_type": "image/jpeg", "data": "AAAA"])
         #expect(blocks[2].extra["source"] == ["type": "url", "url": "https://example.com/cat.png"])
-        let back = Translation.openAIRequest(from: Anthropic.MessagesRequest(model: "claude", maxTokens: 10, messages: [Anthropic.Message(role: "user", content: .blocks(blocks))]), model: "gpt-4o").request
+        let back = Translation.openAIRequest(
+            from: Anthropic.MessagesRequest(
+                model: "claude",
+                maxTokens: 10,
+                messages: [Anthropic.Message(role: "user", content: .blocks(blocks))]
+            ),
+            model: "gpt-4o"
+        ).request
         guard case .parts(let roundTrip) = back.messages[0].content else {
             Issue.record("an image should come back as parts")
             return
@@ -76,18 +112,35 @@ struct TranslationRequestTests {
     @Test func severalChoicesCannotGoToAnthropic() {
         var request = OpenAI.ChatCompletionRequest(model: "m", messages: [.user("x")])
         request.n = 3
-        #expect(throws: Translation.Unsupported.self) { try Translation.anthropicRequest(from: request, model: "claude") }
+        #expect(throws: Translation.Unsupported.self) {
+            try Translation.anthropicRequest(from: request, model: "claude")
+        }
     }
 
     @Test func anAnthropicConversationBecomesAnOpenAIOne() {
         var request = Anthropic.MessagesRequest(
-            model: "premium", maxTokens: 200,
+            model: "premium",
+            maxTokens: 200,
             messages: [
                 .user("Weather in Oslo?"),
-                Anthropic.Message(role: "assistant", content: .blocks([.text("Let me look."), .toolUse(id: "toolu_1", name: "get_weather", input: ["city": "Oslo"])])),
-                Anthropic.Message(role: "user", content: .blocks([.toolResult(toolUseID: "toolu_1", content: [["type": "text", "text": "12 C"]]), .text("Thanks!")])),
+                Anthropic.Message(
+                    role: "assistant",
+                    content: .blocks([
+                        .text("Let me look."), .toolUse(id: "toolu_1", name: "get_weather", input: ["city": "Oslo"]),
+                    ])
+                ),
+                Anthropic.Message(
+                    role: "user",
+                    content: .blocks([
+                        .toolResult(toolUseID: "toolu_1", content: [["type": "text", "text": "12 C"]]),
+                        .text("Thanks!"),
+                    ])
+                ),
             ],
-            system: .blocks([.text("Be brief.", cacheControl: Anthropic.CacheControl())]), temperature: 0.3, stream: true)
+            system: .blocks([.text("Be brief.", cacheControl: Anthropic.CacheControl())]),
+            temperature: 0.3,
+            stream: true
+        )
         request.tools = [Anthropic.Tool(name: "get_weather", inputSchema: TranslationRequestTests.weather)]
         request.toolChoice = Anthropic.ToolChoice(type: "any")
         request.stopSequences = ["###"]
@@ -110,9 +163,22 @@ struct TranslationRequestTests {
 struct TranslationResponseTests {
     @Test func anAnthropicAnswerReadsAsAnOpenAICompletion() {
         let message = Anthropic.MessageResponse(
-            id: "msg_01abc", content: [.text("Thirty days.")], model: "claude-haiku-4-5", stopReason: "max_tokens",
-            usage: Anthropic.Usage(inputTokens: 20, cacheCreationInputTokens: 100, cacheReadInputTokens: 1000, outputTokens: 7))
-        let completion = Translation.openAICompletion(from: message, plan: Translation.Plan(requestedModel: "default"), created: 1_795_000_000)
+            id: "msg_01abc",
+            content: [.text("Thirty days.")],
+            model: "claude-haiku-4-5",
+            stopReason: "max_tokens",
+            usage: Anthropic.Usage(
+                inputTokens: 20,
+                cacheCreationInputTokens: 100,
+                cacheReadInputTokens: 1000,
+                outputTokens: 7
+            )
+        )
+        let completion = Translation.openAICompletion(
+            from: message,
+            plan: Translation.Plan(requestedModel: "default"),
+            created: 1_795_000_000
+        )
         #expect(completion.id == "chatcmpl-01abc")
         #expect(completion.choices[0].message.content == .text("Thirty days."))
         #expect(completion.choices[0].finishReason == "length")
@@ -124,14 +190,25 @@ struct TranslationResponseTests {
     @Test func toolUseBecomesToolCallsAndAStructuredToolBecomesContent() {
         let input: JSONValue = ["days": 30]
         let message = Anthropic.MessageResponse(
-            id: "msg_1", content: [.toolUse(id: "toolu_9", name: "refund", input: input)], model: "claude", stopReason: "tool_use",
-            usage: Anthropic.Usage(inputTokens: 1, outputTokens: 1))
-        let asTool = Translation.openAICompletion(from: message, plan: Translation.Plan(requestedModel: "m"), created: 0)
+            id: "msg_1",
+            content: [.toolUse(id: "toolu_9", name: "refund", input: input)],
+            model: "claude",
+            stopReason: "tool_use",
+            usage: Anthropic.Usage(inputTokens: 1, outputTokens: 1)
+        )
+        let asTool = Translation.openAICompletion(
+            from: message,
+            plan: Translation.Plan(requestedModel: "m"),
+            created: 0
+        )
         #expect(asTool.choices[0].finishReason == "tool_calls")
         #expect(asTool.choices[0].message.toolCalls?.first?.function.arguments == #"{"days":30}"#)
         #expect(asTool.choices[0].message.content == nil)
         let asContent = Translation.openAICompletion(
-            from: message, plan: Translation.Plan(structuredOutputTool: "refund", requestedModel: "m"), created: 0)
+            from: message,
+            plan: Translation.Plan(structuredOutputTool: "refund", requestedModel: "m"),
+            created: 0
+        )
         #expect(asContent.choices[0].finishReason == "stop")
         #expect(asContent.choices[0].message.content == .text(#"{"days":30}"#))
         #expect(asContent.choices[0].message.toolCalls == nil)
@@ -139,16 +216,31 @@ struct TranslationResponseTests {
 
     @Test func anOpenAIAnswerReadsAsAnAnthropicMessage() {
         let completion = OpenAI.ChatCompletion(
-            id: "chatcmpl-xyz", created: 0, model: "gpt-4o-mini",
+            id: "chatcmpl-xyz",
+            created: 0,
+            model: "gpt-4o-mini",
             choices: [
                 OpenAI.Choice(
                     index: 0,
                     message: OpenAI.ChatMessage(
-                        role: "assistant", content: .text("Checking."),
-                        toolCalls: [OpenAI.ToolCall(id: "call_2", function: OpenAI.FunctionCall(name: "lookup", arguments: #"{"q":"x"}"#))]),
-                    finishReason: "tool_calls")
+                        role: "assistant",
+                        content: .text("Checking."),
+                        toolCalls: [
+                            OpenAI.ToolCall(
+                                id: "call_2",
+                                function: OpenAI.FunctionCall(name: "lookup", arguments: #"{"q":"x"}"#)
+                            )
+                        ]
+                    ),
+                    finishReason: "tool_calls"
+                )
             ],
-            usage: OpenAI.Usage(promptTokens: 1500, completionTokens: 40, promptTokensDetails: OpenAI.PromptTokensDetails(cachedTokens: 1024)))
+            usage: OpenAI.Usage(
+                promptTokens: 1500,
+                completionTokens: 40,
+                promptTokensDetails: OpenAI.PromptTokensDetails(cachedTokens: 1024)
+            )
+        )
         let message = Translation.anthropicMessage(from: completion, plan: Translation.Plan(requestedModel: "premium"))
         #expect(message.id == "msg_xyz")
         #expect(message.content.map(\.type) == ["text", "tool_use"])
@@ -167,7 +259,11 @@ struct TranslationStreamTests {
     }
 
     @Test func anAnthropicStreamBecomesOpenAIChunksWithUsage() throws {
-        var translator = AnthropicToOpenAIStream(plan: Translation.Plan(requestedModel: "default"), includeUsage: true, created: 7)
+        var translator = AnthropicToOpenAIStream(
+            plan: Translation.Plan(requestedModel: "default"),
+            includeUsage: true,
+            created: 7
+        )
         let items = try anthropicEvents(RecordedStreams.anthropicBasic).flatMap { translator.translate($0) }
         let chunks = items.compactMap { item -> OpenAI.ChatCompletionChunk? in
             if case .chunk(let chunk) = item { return chunk }
@@ -184,9 +280,21 @@ struct TranslationStreamTests {
     }
 
     @Test func streamedToolUseBecomesToolCallFragments() {
-        var translator = AnthropicToOpenAIStream(plan: Translation.Plan(requestedModel: "m"), includeUsage: false, created: 0)
+        var translator = AnthropicToOpenAIStream(
+            plan: Translation.Plan(requestedModel: "m"),
+            includeUsage: false,
+            created: 0
+        )
         let events: [Anthropic.StreamEvent] = [
-            .messageStart(Anthropic.MessageResponse(id: "msg_1", content: [], model: "claude", stopReason: nil, usage: Anthropic.Usage(inputTokens: 5, outputTokens: 1))),
+            .messageStart(
+                Anthropic.MessageResponse(
+                    id: "msg_1",
+                    content: [],
+                    model: "claude",
+                    stopReason: nil,
+                    usage: Anthropic.Usage(inputTokens: 5, outputTokens: 1)
+                )
+            ),
             .contentBlockStart(index: 0, block: .toolUse(id: "toolu_1", name: "get_weather", input: [:])),
             .contentBlockDelta(index: 0, delta: .inputJSON("")),
             .contentBlockDelta(index: 0, delta: .inputJSON(#"{"city":"#)),
@@ -200,7 +308,10 @@ struct TranslationStreamTests {
             return nil
         }
         let calls = deltas.flatMap { $0.delta.toolCalls ?? [] }
-        #expect(calls.first == OpenAI.ToolCallDelta(index: 0, id: "toolu_1", type: "function", name: "get_weather", arguments: ""))
+        #expect(
+            calls.first
+                == OpenAI.ToolCallDelta(index: 0, id: "toolu_1", type: "function", name: "get_weather", arguments: "")
+        )
         #expect(calls.compactMap(\.arguments).joined() == #"{"city":"Oslo"}"#)
         #expect(deltas.last?.finishReason == "tool_calls")
     }
@@ -216,9 +327,12 @@ struct TranslationStreamTests {
                 events += translator.translate(try OpenAI.ChatCompletionChunk(json: JSONValue.parse(event.data)))
             }
         }
-        #expect(events.map(\.name) == [
-            "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop",
-        ])
+        #expect(
+            events.map(\.name) == [
+                "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta",
+                "message_stop",
+            ]
+        )
         guard case .messageDelta(let delta, let usage) = events[4] else {
             Issue.record("message_delta expected")
             return

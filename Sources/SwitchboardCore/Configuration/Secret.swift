@@ -33,9 +33,11 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible {
         if info.st_mode & 0o077 != 0 {
             throw SecretError(
                 "the key file \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); "
-                    + "run `chmod 600 \(path)` so only its owner can read it")
+                    + "run `chmod 600 \(path)` so only its owner can read it"
+            )
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw SecretError("the key file \(path) cannot be read as text")
         }
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -45,7 +47,9 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible {
 
     /// A URL with its password, if any, replaced by `****`: `redis://:****@host:6379/0`.
     public static func maskingPassword(inURL url: String) -> String {
-        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else {
+            return url
+        }
         let credentials = url[scheme.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return url }
         return url[..<url.index(after: colon)] + "****" + url[at...]
@@ -55,13 +59,16 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible {
     /// simulator key (`sk-sim-…`) written as is. Any other literal is refused: keys do not belong
     /// in configuration files.
     public static func resolve(
-        _ text: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        _ text: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(SecretError) -> Secret {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("${"), trimmed.hasSuffix("}") {
             let name = String(trimmed.dropFirst(2).dropLast())
             guard let value = environment[name], !value.isEmpty else {
-                throw SecretError("the environment variable \(name) is not set; export it, or reference a key file as file:PATH")
+                throw SecretError(
+                    "the environment variable \(name) is not set; export it, or reference a key file as file:PATH"
+                )
             }
             return Secret(value: value, source: "$\(name)")
         }
@@ -69,7 +76,8 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible {
         if trimmed.hasPrefix("sk-sim-") { return Secret(value: trimmed, source: "literal simulator key") }
         throw SecretError(
             "keys are never written in the configuration file; put it in an environment variable and write ${NAME}, "
-                + "or in a file readable only by you and write file:PATH")
+                + "or in a file readable only by you and write file:PATH"
+        )
     }
 }
 

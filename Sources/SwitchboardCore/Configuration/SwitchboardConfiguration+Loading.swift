@@ -9,10 +9,12 @@ extension SwitchboardConfiguration {
     /// validates everything once.
     /// - Parameter path: the file; `nil` runs on the embedded defaults (plus overrides).
     /// - Throws: ``ConfigError`` naming the file, line and key.
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError)
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigError)
         -> SwitchboardConfiguration
     {
-        var root = try path.map { path throws(ConfigError) in try ConfigNode.load(path: path) } ?? .emptyMapping(file: nil)
+        var root =
+            try path.map { path throws(ConfigError) in try ConfigNode.load(path: path) } ?? .emptyMapping(file: nil)
         root = try root.applyingEnvironmentOverrides(environment, prefix: "SWITCHBOARD__")
         var configuration = try SwitchboardConfiguration(yaml: root, environment: environment)
         configuration.source = path
@@ -21,12 +23,15 @@ extension SwitchboardConfiguration {
 
     /// Reads a parsed configuration document; absent keys keep their defaults.
     /// - Parameter environment: what `${NAME}` references read.
-    public init(yaml root: ConfigNode, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) {
+    public init(yaml root: ConfigNode, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigError)
+    {
         self.init()
         providers = Provider.defaults(environment)
         console = Console(environment: environment)
         try root.requireKnownKeys([
-            "journal", "state", "providers", "routes", "resilience", "cache", "limits", "budgets", "moderation", "gateway",
+            "journal", "state", "providers", "routes", "resilience", "cache", "limits", "budgets", "moderation",
+            "gateway",
             "pricing", "console",
         ])
         if let node = try root.member("journal") { try readJournal(node, environment) }
@@ -64,7 +69,9 @@ extension SwitchboardConfiguration {
 
     private mutating func readState(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
         try node.requireKnownKeys(["backend", "sqlite_path", "redis_url", "on_redis_down"])
-        if let value = try node.member("backend") { state.backend = State.Backend(rawValue: try value.oneOf(State.Backend.allCases.map(\.rawValue)))! }
+        if let value = try node.member("backend") {
+            state.backend = State.Backend(rawValue: try value.oneOf(State.Backend.allCases.map(\.rawValue)))!
+        }
         if let value = try node.member("sqlite_path") { state.sqlitePath = try value.expandedString(environment) }
         if let value = try node.member("redis_url") {
             let url = try value.expandedString(environment)
@@ -74,9 +81,15 @@ extension SwitchboardConfiguration {
         if let down = try node.member("on_redis_down") {
             try down.requireKnownKeys(["cache", "limits", "budgets"])
             let choices = State.Failure.allCases.map(\.rawValue)
-            if let value = try down.member("cache") { state.onRedisDown.cache = State.Failure(rawValue: try value.oneOf(choices))! }
-            if let value = try down.member("limits") { state.onRedisDown.limits = State.Failure(rawValue: try value.oneOf(choices))! }
-            if let value = try down.member("budgets") { state.onRedisDown.budgets = State.Failure(rawValue: try value.oneOf(choices))! }
+            if let value = try down.member("cache") {
+                state.onRedisDown.cache = State.Failure(rawValue: try value.oneOf(choices))!
+            }
+            if let value = try down.member("limits") {
+                state.onRedisDown.limits = State.Failure(rawValue: try value.oneOf(choices))!
+            }
+            if let value = try down.member("budgets") {
+                state.onRedisDown.budgets = State.Failure(rawValue: try value.oneOf(choices))!
+            }
         }
     }
 
@@ -122,13 +135,16 @@ extension SwitchboardConfiguration {
     private mutating func readRoutes(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
         for (name, settings) in try node.members() {
             try settings.requireKnownKeys(["targets", "cache", "validate"])
-            guard let targetsNode = try settings.member("targets") else { throw settings.error("a route needs targets: [provider/model, …]") }
+            guard let targetsNode = try settings.member("targets") else {
+                throw settings.error("a route needs targets: [provider/model, …]")
+            }
             var route = Route(targets: [])
             for element in try targetsNode.elements() {
                 let text = try element.string()
                 guard let target = target(text) else {
                     throw element.error(
-                        "cannot tell which provider serves '\(text)'; write it as provider/model (providers: \(providers.keys.sorted().joined(separator: ", ")))")
+                        "cannot tell which provider serves '\(text)'; write it as provider/model (providers: \(providers.keys.sorted().joined(separator: ", ")))"
+                    )
                 }
                 route.targets.append(target)
             }
@@ -142,7 +158,9 @@ extension SwitchboardConfiguration {
                 var validation = Route.Validation()
                 validation.schemaFile = try validate.member("schema_file")?.expandedString(environment)
                 if let value = try validate.member("on_invalid") {
-                    validation.onInvalid = Route.Validation.OnInvalid(rawValue: try value.oneOf(Route.Validation.OnInvalid.allCases.map(\.rawValue)))!
+                    validation.onInvalid = Route.Validation.OnInvalid(
+                        rawValue: try value.oneOf(Route.Validation.OnInvalid.allCases.map(\.rawValue))
+                    )!
                 }
                 if let value = try validate.member("max_repairs") { validation.maxRepairs = try value.int() }
                 route.validation = validation
@@ -169,7 +187,9 @@ extension SwitchboardConfiguration {
     /// `claude-` → Anthropic.
     public static func providerKind(ofModel model: String) -> APIFormat? {
         if model.hasPrefix("claude") { return .anthropic }
-        if model.hasPrefix("gpt-") || model.hasPrefix("chatgpt-") || model.hasPrefix("omni-moderation") { return .openAI }
+        if model.hasPrefix("gpt-") || model.hasPrefix("chatgpt-") || model.hasPrefix("omni-moderation") {
+            return .openAI
+        }
         if model.count >= 2, model.first == "o", model.dropFirst().first?.isNumber == true { return .openAI }
         return nil
     }
@@ -187,13 +207,17 @@ extension SwitchboardConfiguration {
         if let budget = try node.member("retry_budget") {
             try budget.requireKnownKeys(["ratio", "min_per_second"])
             if let value = try budget.member("ratio") { resilience.retryBudget.ratio = try value.fraction() }
-            if let value = try budget.member("min_per_second") { resilience.retryBudget.minPerSecond = try value.double() }
+            if let value = try budget.member("min_per_second") {
+                resilience.retryBudget.minPerSecond = try value.double()
+            }
         }
         if let breaker = try node.member("breaker") {
             try breaker.requireKnownKeys(["window", "min_calls", "failure_ratio", "open_for"])
             if let value = try breaker.member("window") { resilience.breaker.window = try value.duration() }
             if let value = try breaker.member("min_calls") { resilience.breaker.minCalls = try value.positiveInt() }
-            if let value = try breaker.member("failure_ratio") { resilience.breaker.failureRatio = try value.fraction() }
+            if let value = try breaker.member("failure_ratio") {
+                resilience.breaker.failureRatio = try value.fraction()
+            }
             if let value = try breaker.member("open_for") { resilience.breaker.openFor = try value.duration() }
         }
         if let pacing = try node.member("pacing") {
@@ -204,7 +228,9 @@ extension SwitchboardConfiguration {
         if let timeouts = try node.member("timeouts") {
             try timeouts.requireKnownKeys(["connect", "first_byte", "idle", "total"])
             if let value = try timeouts.member("connect") { resilience.timeouts.connect = try value.positiveDuration() }
-            if let value = try timeouts.member("first_byte") { resilience.timeouts.firstByte = try value.positiveDuration() }
+            if let value = try timeouts.member("first_byte") {
+                resilience.timeouts.firstByte = try value.positiveDuration()
+            }
             if let value = try timeouts.member("idle") { resilience.timeouts.idle = try value.positiveDuration() }
             if let value = try timeouts.member("total") { resilience.timeouts.total = try value.positiveDuration() }
         }
@@ -221,20 +247,25 @@ extension SwitchboardConfiguration {
         }
         if let prompt = try node.member("prompt") {
             try prompt.requireKnownKeys(["anthropic_auto_breakpoints", "ttl", "openai_prompt_cache_key"])
-            if let value = try prompt.member("anthropic_auto_breakpoints") { cache.prompt.anthropicAutoBreakpoints = try value.bool() }
+            if let value = try prompt.member("anthropic_auto_breakpoints") {
+                cache.prompt.anthropicAutoBreakpoints = try value.bool()
+            }
             if let value = try prompt.member("ttl") {
                 cache.prompt.ttl = try value.oneOf(["5m", "1h"]) == "1h" ? .seconds(3600) : .seconds(300)
             }
             if let value = try prompt.member("openai_prompt_cache_key") {
                 cache.prompt.openAIPromptCacheKey = Cache.Prompt.OpenAIKey(
-                    rawValue: try value.oneOf(Cache.Prompt.OpenAIKey.allCases.map(\.rawValue)))!
+                    rawValue: try value.oneOf(Cache.Prompt.OpenAIKey.allCases.map(\.rawValue))
+                )!
             }
         }
     }
 
     private mutating func readLimits(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
         try node.requireKnownKeys(["default_user", "anonymous", "shadow"])
-        func userLimits(_ node: ConfigNode, _ base: Limits.UserLimits, keys: [String]) throws(ConfigError) -> Limits.UserLimits {
+        func userLimits(_ node: ConfigNode, _ base: Limits.UserLimits, keys: [String]) throws(ConfigError)
+            -> Limits.UserLimits
+        {
             try node.requireKnownKeys(keys)
             var limits = base
             if let value = try node.member("rpm") { limits.rpm = try value.positiveInt() }
@@ -247,14 +278,20 @@ extension SwitchboardConfiguration {
         }
         if let value = try node.member("anonymous") {
             if let key = try value.member("key") { _ = try key.oneOf(["ip"]) }
-            limits.anonymous = try userLimits(value, limits.anonymous, keys: ["key", "rpm", "tpm", "max_output_tokens"])
+            limits.anonymous = try userLimits(
+                value,
+                limits.anonymous,
+                keys: ["key", "rpm", "tpm", "max_output_tokens"]
+            )
         }
         if let value = try node.member("shadow") { limits.shadow = try value.bool() }
     }
 
     private mutating func readBudgets(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
         try node.requireKnownKeys(["period", "default_user"])
-        if let value = try node.member("period") { budgets.period = Budgets.Period(rawValue: try value.oneOf(Budgets.Period.allCases.map(\.rawValue)))! }
+        if let value = try node.member("period") {
+            budgets.period = Budgets.Period(rawValue: try value.oneOf(Budgets.Period.allCases.map(\.rawValue)))!
+        }
         if let user = try node.member("default_user") {
             try user.requireKnownKeys(["hard", "soft"])
             if let value = try user.member("hard") { budgets.defaultUser.hardNanoUSD = try value.dollars() }
@@ -276,19 +313,27 @@ extension SwitchboardConfiguration {
             try openAI.requireKnownKeys(["enabled", "model", "on_failure"])
             if let value = try openAI.member("enabled") { moderation.openAIEnabled = try value.bool() }
             if let value = try openAI.member("model") { moderation.openAIModel = try value.expandedString(environment) }
-            if let value = try openAI.member("on_failure") { moderation.onFailure = State.Failure(rawValue: try value.oneOf(["open", "closed"]))! }
+            if let value = try openAI.member("on_failure") {
+                moderation.onFailure = State.Failure(rawValue: try value.oneOf(["open", "closed"]))!
+            }
         }
         if let policy = try node.member("policy") {
             try policy.requireKnownKeys(["default", "block", "prompt_injection", "pii"])
-            if let value = try policy.member("default") { moderation.defaultAction = Moderation.Action(rawValue: try value.oneOf(actions))! }
+            if let value = try policy.member("default") {
+                moderation.defaultAction = Moderation.Action(rawValue: try value.oneOf(actions))!
+            }
             if let value = try policy.member("block") {
                 let categories = OpenAI.ModerationCategory.allCases.map(\.rawValue)
                 var blocked: [String] = []
                 for element in try value.elements() { blocked.append(try element.oneOf(categories)) }
                 moderation.block = blocked
             }
-            if let value = try policy.member("prompt_injection") { moderation.promptInjection = Moderation.Action(rawValue: try value.oneOf(actions))! }
-            if let value = try policy.member("pii") { moderation.pii = Moderation.Action(rawValue: try value.oneOf(actions))! }
+            if let value = try policy.member("prompt_injection") {
+                moderation.promptInjection = Moderation.Action(rawValue: try value.oneOf(actions))!
+            }
+            if let value = try policy.member("pii") {
+                moderation.pii = Moderation.Action(rawValue: try value.oneOf(actions))!
+            }
         }
     }
 
@@ -315,7 +360,8 @@ extension ConfigNode {
             let reference = String(text[open.upperBound..<close])
             let parts = reference.components(separatedBy: ":-")
             let name = parts[0]
-            guard let value = environment[name].flatMap({ $0.isEmpty ? nil : $0 }) ?? (parts.count > 1 ? parts[1] : nil) else {
+            guard let value = environment[name].flatMap({ $0.isEmpty ? nil : $0 }) ?? (parts.count > 1 ? parts[1] : nil)
+            else {
                 throw error("the environment variable \(name) is not set; export it or write ${\(name):-default}")
             }
             text.replaceSubrange(open.lowerBound...close, with: value)

@@ -23,14 +23,19 @@ extension SwitchboardConfiguration {
                 [
                     ("cache", state.onRedisDown.cache.rawValue), ("limits", state.onRedisDown.limits.rawValue),
                     ("budgets", state.onRedisDown.budgets.rawValue),
-                ])
+                ]
+            )
         }
         out.section("providers") {
             for (name, provider) in providers.sorted(by: { $0.key < $1.key }) {
                 $0.section(name) {
                     $0.value("kind", provider.kind.rawValue)
                     $0.value("base_url", provider.baseURL)
-                    $0.list("api_keys", provider.apiKeys.map { "\($0.fingerprint)  # from \($0.source)" }, quoted: false)
+                    $0.list(
+                        "api_keys",
+                        provider.apiKeys.map { "\($0.fingerprint)  # from \($0.source)" },
+                        quoted: false
+                    )
                     if provider.kind == .anthropic { $0.value("version", provider.version) }
                 }
             }
@@ -45,7 +50,8 @@ extension SwitchboardConfiguration {
                             "validate",
                             (validation.schemaFile.map { [("schema_file", $0)] } ?? []) + [
                                 ("on_invalid", validation.onInvalid.rawValue), ("max_repairs", validation.maxRepairs),
-                            ])
+                            ]
+                        )
                     }
                 }
             }
@@ -58,36 +64,43 @@ extension SwitchboardConfiguration {
                     ("max_attempts", r.retry.maxAttempts), ("base", GoDuration.format(r.retry.base)),
                     ("cap", GoDuration.format(r.retry.cap)), ("jitter", "full"),
                     ("retry_after_cap", GoDuration.format(r.retry.retryAfterCap)),
-                ])
+                ]
+            )
             $0.flow("retry_budget", [("ratio", r.retryBudget.ratio), ("min_per_second", r.retryBudget.minPerSecond)])
             $0.flow(
                 "breaker",
                 [
                     ("window", GoDuration.format(r.breaker.window)), ("min_calls", r.breaker.minCalls),
                     ("failure_ratio", r.breaker.failureRatio), ("open_for", GoDuration.format(r.breaker.openFor)),
-                ])
+                ]
+            )
             $0.flow("pacing", [("enabled", r.pacing.enabled), ("max_wait", GoDuration.format(r.pacing.maxWait))])
             $0.flow(
                 "timeouts",
                 [
-                    ("connect", GoDuration.format(r.timeouts.connect)), ("first_byte", GoDuration.format(r.timeouts.firstByte)),
+                    ("connect", GoDuration.format(r.timeouts.connect)),
+                    ("first_byte", GoDuration.format(r.timeouts.firstByte)),
                     ("idle", GoDuration.format(r.timeouts.idle)), ("total", GoDuration.format(r.timeouts.total)),
-                ])
+                ]
+            )
         }
         out.section("cache") {
             $0.flow(
                 "exact",
                 [
                     ("enabled", cache.exact.enabled), ("default_ttl", GoDuration.format(cache.exact.defaultTTL)),
-                    ("deterministic_only", cache.exact.deterministicOnly), ("max_memory", Self.byteSize(cache.exact.maxMemory)),
-                ])
+                    ("deterministic_only", cache.exact.deterministicOnly),
+                    ("max_memory", Self.byteSize(cache.exact.maxMemory)),
+                ]
+            )
             $0.flow(
                 "prompt",
                 [
                     ("anthropic_auto_breakpoints", cache.prompt.anthropicAutoBreakpoints),
                     ("ttl", cache.prompt.ttl == .seconds(3600) ? "1h" : "5m"),
                     ("openai_prompt_cache_key", cache.prompt.openAIPromptCacheKey.rawValue),
-                ])
+                ]
+            )
         }
         out.section("limits") {
             func fields(_ limits: Limits.UserLimits) -> [(String, any Sendable)] {
@@ -103,7 +116,11 @@ extension SwitchboardConfiguration {
             $0.value("period", budgets.period.rawValue)
             $0.flow(
                 "default_user",
-                [("hard", Self.dollars(budgets.defaultUser.hardNanoUSD)), ("soft", Self.dollars(budgets.defaultUser.softNanoUSD))])
+                [
+                    ("hard", Self.dollars(budgets.defaultUser.hardNanoUSD)),
+                    ("soft", Self.dollars(budgets.defaultUser.softNanoUSD)),
+                ]
+            )
         }
         out.section("moderation") {
             $0.flow("local", [("enabled", moderation.localEnabled)])
@@ -112,7 +129,8 @@ extension SwitchboardConfiguration {
                 [
                     ("enabled", moderation.openAIEnabled), ("model", moderation.openAIModel),
                     ("on_failure", moderation.onFailure.rawValue),
-                ])
+                ]
+            )
             $0.section("policy") {
                 $0.value("default", moderation.defaultAction.rawValue)
                 $0.list("block", moderation.block)
@@ -127,7 +145,11 @@ extension SwitchboardConfiguration {
             $0.value("metrics", gateway.metrics)
         }
         out.section("pricing") {
-            if let file = pricing.overridesFile { $0.value("overrides_file", file) } else { $0.raw("overrides_file: null") }
+            if let file = pricing.overridesFile {
+                $0.value("overrides_file", file)
+            } else {
+                $0.raw("overrides_file: null")
+            }
         }
         out.section("console") {
             $0.value("user", console.user)
@@ -139,7 +161,8 @@ extension SwitchboardConfiguration {
 
     /// `64MiB`, `512KiB`, or bytes when not a whole multiple.
     static func byteSize(_ bytes: Int) -> String {
-        for (unit, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] where bytes >= scale && bytes % scale == 0 {
+        for (unit, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+        where bytes >= scale && bytes % scale == 0 {
             return "\(bytes / scale)\(unit)"
         }
         return "\(bytes)"
@@ -196,7 +219,8 @@ private struct YAMLLines {
     }
 
     private static func key(_ key: String) -> String {
-        key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." } ? key : scalar(key, force: true)
+        key.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
+            ? key : scalar(key, force: true)
     }
 
     /// Plain when YAML reads it back as the same text, quoted otherwise.
@@ -204,7 +228,7 @@ private struct YAMLLines {
         let plainSafe =
             !force && !text.isEmpty
             && text.allSatisfy { $0.isLetter || $0.isNumber || "-_./:@${}".contains($0) }
-            && !text.hasPrefix("{") && !text.hasPrefix("@") 
+            && !text.hasPrefix("{") && !text.hasPrefix("@")
             && !(text.first?.isNumber == true && text.allSatisfy { $0.isNumber || "-:".contains($0) })
             && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
         if plainSafe { return text }

@@ -96,7 +96,11 @@ public struct SwitchboardConfiguration: Sendable {
             }
             return [
                 "openai": Provider(kind: .openAI, baseURL: "https://api.openai.com", apiKeys: key("OPENAI_API_KEY")),
-                "anthropic": Provider(kind: .anthropic, baseURL: "https://api.anthropic.com", apiKeys: key("ANTHROPIC_API_KEY")),
+                "anthropic": Provider(
+                    kind: .anthropic,
+                    baseURL: "https://api.anthropic.com",
+                    apiKeys: key("ANTHROPIC_API_KEY")
+                ),
             ]
         }
     }
@@ -218,7 +222,9 @@ public struct SwitchboardConfiguration: Sendable {
 
         public struct Prompt: Sendable {
             public enum OpenAIKey: String, Sendable, CaseIterable {
-                case perTenant = "per_tenant", perUser = "per_user", off
+                case perTenant = "per_tenant"
+                case perUser = "per_user"
+                case off
             }
 
             /// The default is true.

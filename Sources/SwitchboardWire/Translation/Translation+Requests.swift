@@ -8,7 +8,10 @@ extension Translation {
         model: String
     ) throws(Unsupported) -> (request: Anthropic.MessagesRequest, plan: Plan) {
         if let n = request.n, n > 1 {
-            throw Unsupported(field: "n", reason: "Anthropic models answer once; ask for n=1 or route to an OpenAI model")
+            throw Unsupported(
+                field: "n",
+                reason: "Anthropic models answer once; ask for n=1 or route to an OpenAI model"
+            )
         }
         var system: [String] = []
         var messages: [Anthropic.Message] = []
@@ -28,7 +31,9 @@ extension Translation {
                 var blocks: [Anthropic.ContentBlock] = []
                 if let text = message.content?.text, !text.isEmpty { blocks.append(.text(text)) }
                 for call in message.toolCalls ?? [] {
-                    blocks.append(.toolUse(id: call.id, name: call.function.name, input: arguments(call.function.arguments)))
+                    blocks.append(
+                        .toolUse(id: call.id, name: call.function.name, input: arguments(call.function.arguments))
+                    )
                 }
                 append("assistant", blocks)
             case "tool", "function":
@@ -51,7 +56,11 @@ extension Translation {
         if let user = request.safetyIdentifier ?? request.user { translated.metadata = ["user_id": .string(user)] }
         var tools: [Anthropic.Tool] = (request.tools ?? []).compactMap { tool in
             guard let function = tool.function else { return nil }
-            return Anthropic.Tool(name: function.name, description: function.description, inputSchema: function.parameters ?? ["type": "object"])
+            return Anthropic.Tool(
+                name: function.name,
+                description: function.description,
+                inputSchema: function.parameters ?? ["type": "object"]
+            )
         }
         switch request.toolChoice {
         case .disabled: translated.toolChoice = Anthropic.ToolChoice(type: "none")
@@ -67,7 +76,13 @@ extension Translation {
         if let format = request.responseFormat, format.type == "json_schema" || format.type == "json_object" {
             let name = format.jsonSchema?.name ?? "json_response"
             let schema = format.jsonSchema?.schema ?? ["type": "object"]
-            tools.append(Anthropic.Tool(name: name, description: "Respond with the answer as this tool's input.", inputSchema: schema))
+            tools.append(
+                Anthropic.Tool(
+                    name: name,
+                    description: "Respond with the answer as this tool's input.",
+                    inputSchema: schema
+                )
+            )
             translated.toolChoice = .tool(name)
             plan.structuredOutputTool = name
         }
@@ -91,7 +106,9 @@ extension Translation {
     }
 
     /// An Anthropic Messages request as an OpenAI Chat Completions request for `model`.
-    public static func openAIRequest(from request: Anthropic.MessagesRequest, model: String) -> (request: OpenAI.ChatCompletionRequest, plan: Plan) {
+    public static func openAIRequest(from request: Anthropic.MessagesRequest, model: String) -> (
+        request: OpenAI.ChatCompletionRequest, plan: Plan
+    ) {
         var messages: [OpenAI.ChatMessage] = []
         if let system = request.system?.text, !system.isEmpty { messages.append(.system(system)) }
         for message in request.messages {
@@ -99,9 +116,21 @@ extension Translation {
             if message.role == "assistant" {
                 let text = blocks.compactMap(\.text).joined()
                 let calls = blocks.filter { $0.type == "tool_use" }.map { block in
-                    OpenAI.ToolCall(id: block.id ?? "", function: OpenAI.FunctionCall(name: block.name ?? "", arguments: (block.input ?? [:]).serialized()))
+                    OpenAI.ToolCall(
+                        id: block.id ?? "",
+                        function: OpenAI.FunctionCall(
+                            name: block.name ?? "",
+                            arguments: (block.input ?? [:]).serialized()
+                        )
+                    )
                 }
-                messages.append(OpenAI.ChatMessage(role: "assistant", content: text.isEmpty && !calls.isEmpty ? nil : .text(text), toolCalls: calls.isEmpty ? nil : calls))
+                messages.append(
+                    OpenAI.ChatMessage(
+                        role: "assistant",
+                        content: text.isEmpty && !calls.isEmpty ? nil : .text(text),
+                        toolCalls: calls.isEmpty ? nil : calls
+                    )
+                )
                 continue
             }
             for block in blocks where block.type == "tool_result" {
@@ -117,18 +146,30 @@ extension Translation {
                 }
             }
             if parts.isEmpty { continue }
-            let content: OpenAI.ChatContent = parts.allSatisfy({ $0.type == "text" }) ? .text(parts.compactMap(\.text).joined(separator: "\n")) : .parts(parts)
+            let content: OpenAI.ChatContent =
+                parts.allSatisfy({ $0.type == "text" })
+                ? .text(parts.compactMap(\.text).joined(separator: "\n")) : .parts(parts)
             messages.append(OpenAI.ChatMessage(role: "user", content: content))
         }
         var translated = OpenAI.ChatCompletionRequest(
-            model: model, messages: messages, temperature: request.temperature, maxCompletionTokens: request.maxTokens,
-            stream: request.stream)
+            model: model,
+            messages: messages,
+            temperature: request.temperature,
+            maxCompletionTokens: request.maxTokens,
+            stream: request.stream
+        )
         translated.topP = request.topP
         translated.stop = request.stopSequences
         translated.user = request.metadataUserID
         if request.isStreaming { translated.streamOptions = OpenAI.StreamOptions(includeUsage: true) }
         let tools: [OpenAI.Tool] = (request.tools ?? []).filter { $0.type == nil || $0.type == "custom" }.map { tool in
-            OpenAI.Tool(function: OpenAI.FunctionDefinition(name: tool.name, description: tool.description, parameters: tool.inputSchema))
+            OpenAI.Tool(
+                function: OpenAI.FunctionDefinition(
+                    name: tool.name,
+                    description: tool.description,
+                    parameters: tool.inputSchema
+                )
+            )
         }
         translated.tools = tools.isEmpty ? nil : tools
         switch request.toolChoice?.type {
@@ -138,7 +179,9 @@ extension Translation {
         case "tool": translated.toolChoice = request.toolChoice?.name.map { .function($0) }
         default: break
         }
-        if request.toolChoice?.disableParallelToolUse == true, translated.tools != nil { translated.parallelToolCalls = false }
+        if request.toolChoice?.disableParallelToolUse == true, translated.tools != nil {
+            translated.parallelToolCalls = false
+        }
         return (translated, Plan(requestedModel: request.model))
     }
 }

@@ -2,7 +2,9 @@ import Foundation
 
 extension Translation {
     /// An Anthropic answer as the OpenAI answer to the request `plan` came from.
-    public static func openAICompletion(from message: Anthropic.MessageResponse, plan: Plan, created: Int) -> OpenAI.ChatCompletion {
+    public static func openAICompletion(from message: Anthropic.MessageResponse, plan: Plan, created: Int)
+        -> OpenAI.ChatCompletion
+    {
         let structured = plan.structuredOutputTool != nil
         var content = message.content.compactMap(\.text).joined()
         var calls: [OpenAI.ToolCall] = []
@@ -11,20 +13,38 @@ extension Translation {
             if structured, block.name == plan.structuredOutputTool {
                 content = input
             } else {
-                calls.append(OpenAI.ToolCall(id: block.id ?? "", function: OpenAI.FunctionCall(name: block.name ?? "", arguments: input)))
+                calls.append(
+                    OpenAI.ToolCall(
+                        id: block.id ?? "",
+                        function: OpenAI.FunctionCall(name: block.name ?? "", arguments: input)
+                    )
+                )
             }
         }
         let reply = OpenAI.ChatMessage(
-            role: "assistant", content: calls.isEmpty || !content.isEmpty ? .text(content) : nil, toolCalls: calls.isEmpty ? nil : calls,
-            extra: ["refusal": .null])
+            role: "assistant",
+            content: calls.isEmpty || !content.isEmpty ? .text(content) : nil,
+            toolCalls: calls.isEmpty ? nil : calls,
+            extra: ["refusal": .null]
+        )
         return OpenAI.ChatCompletion(
-            id: "chatcmpl-" + message.id.replacingOccurrences(of: "msg_", with: ""), created: created, model: message.model,
-            choices: [OpenAI.Choice(index: 0, message: reply, finishReason: openAIFinishReason(message.stopReason, structured: structured))],
-            usage: openAIUsage(message.usage))
+            id: "chatcmpl-" + message.id.replacingOccurrences(of: "msg_", with: ""),
+            created: created,
+            model: message.model,
+            choices: [
+                OpenAI.Choice(
+                    index: 0,
+                    message: reply,
+                    finishReason: openAIFinishReason(message.stopReason, structured: structured)
+                )
+            ],
+            usage: openAIUsage(message.usage)
+        )
     }
 
     /// An OpenAI answer as the Anthropic answer to the request `plan` came from.
-    public static func anthropicMessage(from completion: OpenAI.ChatCompletion, plan: Plan) -> Anthropic.MessageResponse {
+    public static func anthropicMessage(from completion: OpenAI.ChatCompletion, plan: Plan) -> Anthropic.MessageResponse
+    {
         let choice = completion.choices.first
         var blocks: [Anthropic.ContentBlock] = []
         if let text = choice?.message.content?.text, !text.isEmpty { blocks.append(.text(text)) }
@@ -33,8 +53,12 @@ extension Translation {
         }
         let usage = completion.usage.map(anthropicUsage) ?? Anthropic.Usage(inputTokens: 0, outputTokens: 0)
         return Anthropic.MessageResponse(
-            id: "msg_" + completion.id.replacingOccurrences(of: "chatcmpl-", with: ""), content: blocks, model: completion.model,
-            stopReason: anthropicStopReason(choice?.finishReason) ?? "end_turn", usage: usage)
+            id: "msg_" + completion.id.replacingOccurrences(of: "chatcmpl-", with: ""),
+            content: blocks,
+            model: completion.model,
+            stopReason: anthropicStopReason(choice?.finishReason) ?? "end_turn",
+            usage: usage
+        )
     }
 }
 
@@ -63,7 +87,14 @@ public struct AnthropicToOpenAIStream: Sendable {
     }
 
     private func chunk(_ delta: OpenAI.ChunkDelta, finish: String? = nil) -> Item {
-        .chunk(OpenAI.ChatCompletionChunk(id: id, created: created, model: model, choices: [OpenAI.ChunkChoice(delta: delta, finishReason: finish)]))
+        .chunk(
+            OpenAI.ChatCompletionChunk(
+                id: id,
+                created: created,
+                model: model,
+                choices: [OpenAI.ChunkChoice(delta: delta, finishReason: finish)]
+            )
+        )
     }
 
     public mutating func translate(_ event: Anthropic.StreamEvent) -> [Item] {
@@ -81,7 +112,19 @@ public struct AnthropicToOpenAIStream: Sendable {
             }
             let toolIndex = toolIndexes.count
             toolIndexes[index] = toolIndex
-            return [chunk(OpenAI.ChunkDelta(toolCalls: [OpenAI.ToolCallDelta(index: toolIndex, id: block.id, type: "function", name: block.name, arguments: "")]))]
+            return [
+                chunk(
+                    OpenAI.ChunkDelta(toolCalls: [
+                        OpenAI.ToolCallDelta(
+                            index: toolIndex,
+                            id: block.id,
+                            type: "function",
+                            name: block.name,
+                            arguments: ""
+                        )
+                    ])
+                )
+            ]
         case .contentBlockDelta(let index, let delta):
             if let text = delta.text { return [chunk(OpenAI.ChunkDelta(content: text))] }
             guard let partial = delta.partialJSON, !partial.isEmpty else { return [] }
@@ -93,13 +136,23 @@ public struct AnthropicToOpenAIStream: Sendable {
             if let input = deltaUsage.inputTokens { usage.inputTokens = input }
             if let read = deltaUsage.cacheReadInputTokens { usage.cacheReadInputTokens = read }
             if let written = deltaUsage.cacheCreationInputTokens { usage.cacheCreationInputTokens = written }
-            let finish = Translation.openAIFinishReason(delta.stopReason, structured: plan.structuredOutputTool != nil) ?? "stop"
+            let finish =
+                Translation.openAIFinishReason(delta.stopReason, structured: plan.structuredOutputTool != nil) ?? "stop"
             return [chunk(OpenAI.ChunkDelta(), finish: finish)]
         case .messageStop:
             var items: [Item] = []
             if includeUsage {
                 items.append(
-                    .chunk(OpenAI.ChatCompletionChunk(id: id, created: created, model: model, choices: [], usage: .value(Translation.openAIUsage(usage)))))
+                    .chunk(
+                        OpenAI.ChatCompletionChunk(
+                            id: id,
+                            created: created,
+                            model: model,
+                            choices: [],
+                            usage: .value(Translation.openAIUsage(usage))
+                        )
+                    )
+                )
             }
             items.append(.done)
             return items
@@ -133,8 +186,12 @@ public struct OpenAIToAnthropicStream: Sendable {
         if !started {
             started = true
             let message = Anthropic.MessageResponse(
-                id: "msg_" + chunk.id.replacingOccurrences(of: "chatcmpl-", with: ""), content: [], model: chunk.model, stopReason: nil,
-                usage: Anthropic.Usage(inputTokens: 0, outputTokens: 0))
+                id: "msg_" + chunk.id.replacingOccurrences(of: "chatcmpl-", with: ""),
+                content: [],
+                model: chunk.model,
+                stopReason: nil,
+                usage: Anthropic.Usage(inputTokens: 0, outputTokens: 0)
+            )
             events.append(.messageStart(message))
         }
         if let value = chunk.usage?.value { usage = value }
@@ -153,7 +210,12 @@ public struct OpenAIToAnthropicStream: Sendable {
                 closeBlock(&events)
                 toolBlocks[call.index] = nextBlock
                 openBlock = (nextBlock, true)
-                events.append(.contentBlockStart(index: nextBlock, block: .toolUse(id: call.id ?? "", name: call.name ?? "", input: [:])))
+                events.append(
+                    .contentBlockStart(
+                        index: nextBlock,
+                        block: .toolUse(id: call.id ?? "", name: call.name ?? "", input: [:])
+                    )
+                )
                 nextBlock += 1
             }
             if let arguments = call.arguments, !arguments.isEmpty, let block = toolBlocks[call.index] {
@@ -175,8 +237,13 @@ public struct OpenAIToAnthropicStream: Sendable {
             .messageDelta(
                 Anthropic.MessageDelta(stopReason: stopReason ?? "end_turn"),
                 usage: Anthropic.DeltaUsage(
-                    inputTokens: anthropicUsage.inputTokens, cacheCreationInputTokens: anthropicUsage.cacheCreationInputTokens,
-                    cacheReadInputTokens: anthropicUsage.cacheReadInputTokens, outputTokens: anthropicUsage.outputTokens)))
+                    inputTokens: anthropicUsage.inputTokens,
+                    cacheCreationInputTokens: anthropicUsage.cacheCreationInputTokens,
+                    cacheReadInputTokens: anthropicUsage.cacheReadInputTokens,
+                    outputTokens: anthropicUsage.outputTokens
+                )
+            )
+        )
         events.append(.messageStop)
         return events
     }

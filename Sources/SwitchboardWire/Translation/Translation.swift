@@ -64,7 +64,10 @@ public enum Translation {
         return OpenAI.Usage(
             promptTokens: usage.inputTokens + read + written,
             completionTokens: usage.outputTokens,
-            promptTokensDetails: OpenAI.PromptTokensDetails(cachedTokens: read, cacheWriteTokens: written > 0 ? written : nil),
+            promptTokensDetails: OpenAI.PromptTokensDetails(
+                cachedTokens: read,
+                cacheWriteTokens: written > 0 ? written : nil
+            ),
             completionTokensDetails: OpenAI.CompletionTokensDetails(reasoningTokens: 0)
         )
     }
@@ -90,7 +93,10 @@ public enum Translation {
         if url.hasPrefix("data:"), let comma = url.firstIndex(of: ",") {
             let header = url[url.index(url.startIndex, offsetBy: 5)..<comma]
             let mediaType = header.split(separator: ";").first.map(String.init) ?? "image/png"
-            block.extra["source"] = ["type": "base64", "media_type": .string(mediaType), "data": .string(String(url[url.index(after: comma)...]))]
+            block.extra["source"] = [
+                "type": "base64", "media_type": .string(mediaType),
+                "data": .string(String(url[url.index(after: comma)...])),
+            ]
         } else {
             block.extra["source"] = ["type": "url", "url": .string(url)]
         }

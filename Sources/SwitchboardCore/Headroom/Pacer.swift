@@ -1,0 +1,134 @@
+import Foundation
+import SwitchboardWire
+
+/// One key of a provider's key pool.
+public struct PoolKey: Sendable, Equatable {
+    public var secret: Secret
+    /// The fingerprint plus a short hash that tells apart keys with the same last characters:
+    /// `sk-…a1b2#1f3a9c0e`. Used in state-store keys; never reversible to the key.
+    public var id: String
+
+    public init(_ secret: Secret) {
+        self.secret = secret
+        var hash: UInt32 = 2_166_136_261
+        for byte in secret.value.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        id = secret.fingerprint + "#" + String(hash, radix: 16)
+    }
+}
+
+/// Headroom pacing over the state store: each attempt takes the key of the pool with the most
+/// headroom and reserves its estimate there, or learns how long to wait.
+final class Pacer: Sendable {
+    enum Acquisition: Sendable {
+        /// Send with this key; `headroom` is its state after the reservation.
+        case send(PoolKey, headroom: Headroom)
+        /// No key can take the call before `until`.
+        case wait(until: Date, reason: String)
+    }
+
+    let store: any StateStore
+    let enabled: Bool
+
+    init(store: any StateStore, enabled: Bool) {
+        self.store = store
+        self.enabled = enabled
+    }
+
+    static func storeKey(provider: String, key: PoolKey, model: String) -> String {
+        "headroom/\(provider)/\(key.id)/\(model)"
+    }
+
+    /// Reserves `estimate` under `callID` on the best key of `keys`, or says when to look again.
+    func acquire(provider: String, keys: [PoolKey], model: String, estimate: TokenEstimate, callID: String, now: Date)
+        async throws
+        -> Acquisition
+    {
+        let storeKeys = keys.map { Self.storeKey(provider: provider, key: $0, model: model) }
+        let states = keys.count > 1 ? try await store.values(storeKeys, as: Headroom.self) : [:]
+        let ranked = zip(keys, storeKeys).enumerated().sorted { left, right in
+            let leftShare = states[left.element.1]?.share(now: now) ?? 1
+            let rightShare = states[right.element.1]?.share(now: now) ?? 1
+            return leftShare == rightShare ? left.offset < right.offset : leftShare > rightShare
+        }
+        var earliest: (until: Date, reason: String)?
+        let paced = enabled
+        for (_, (key, storeKey)) in ranked {
+            let (decision, headroom) = try await store.update(storeKey, as: Headroom.self) { state in
+                var headroom = state ?? Headroom()
+                let decision = headroom.reserve(callID, estimate: estimate, now: now, paced: paced)
+                state = headroom
+                return (decision, headroom)
+            }
+            switch decision {
+            case .send:
+                return .send(key, headroom: headroom)
+            case .wait(let until, let reason):
+                if earliest == nil || until < earliest!.until {
+                    earliest = (until, "\(key.secret.fingerprint): \(reason)")
+                }
+            }
+        }
+        guard let earliest else {
+            return .wait(until: now.adding(Headroom.recheckInterval), reason: "the provider has no keys")
+        }
+        return .wait(until: earliest.until, reason: earliest.reason)
+    }
+
+    /// Ends the attempt's reservation and takes in what the answer's headers reported.
+    func complete(
+        provider: String,
+        key: PoolKey,
+        model: String,
+        callID: String,
+        report: (RateLimitSnapshot, status: Int)?,
+        now: Date
+    ) async throws {
+        try await store.update(Self.storeKey(provider: provider, key: key, model: model), as: Headroom.self) { state in
+            var headroom = state ?? Headroom()
+            headroom.release(callID)
+            if let report { headroom.report(report.0, status: report.status, receivedAt: now) }
+            state = headroom
+        }
+    }
+}
+
+/// The circuit breakers of every provider model, in the state store.
+final class Breakers: Sendable {
+    let store: any StateStore
+    let settings: CircuitBreaker.Settings
+
+    init(store: any StateStore, settings: CircuitBreaker.Settings) {
+        self.store = store
+        self.settings = settings
+    }
+
+    static func storeKey(provider: String, model: String) -> String { "breaker/\(provider)/\(model)" }
+
+    func permit(provider: String, model: String, now: Date) async throws -> (
+        allowed: Bool, transition: CircuitBreaker.Transition?, retryAfter: Duration?
+    ) {
+        let settings = settings
+        return try await store.update(Self.storeKey(provider: provider, model: model), as: CircuitBreaker.self) {
+            state in
+            var breaker = state ?? CircuitBreaker()
+            let (allowed, transition) = breaker.permit(now: now, settings: settings)
+            let retryAfter = breaker.retryAfter(now: now)
+            state = breaker
+            return (allowed, transition, retryAfter)
+        }
+    }
+
+    func record(provider: String, model: String, failed: Bool, now: Date) async throws -> CircuitBreaker.Transition? {
+        let settings = settings
+        return try await store.update(Self.storeKey(provider: provider, model: model), as: CircuitBreaker.self) {
+            state in
+            var breaker = state ?? CircuitBreaker()
+            let transition = breaker.record(failed: failed, now: now, settings: settings)
+            state = breaker
+            return transition
+        }
+    }
+}

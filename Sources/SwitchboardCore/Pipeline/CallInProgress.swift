@@ -1,0 +1,237 @@
+import Foundation
+import Logging
+import SwitchboardJournal
+import SwitchboardWire
+import Synchronization
+
+/// What a call has gathered so far: it becomes the journal's row when the call ends.
+struct CallInProgress<D: Dialect> {
+    let request: D.Request
+    let context: CallContext
+    let startedAt: Date
+    let stream: Bool
+    let estimate: TokenEstimate
+    var route: String?
+    var target: SwitchboardConfiguration.Target?
+    var attempts: [AttemptRecord] = []
+    var events: [EventRecord] = []
+    var tally = AnswerTally()
+    var firstTokenAt: Date?
+    var paced: Duration = .zero
+    var fellBack = false
+    var headroom: JSONValue?
+
+    init(request: D.Request, context: CallContext, startedAt: Date, stream: Bool, estimate: TokenEstimate) {
+        self.request = request
+        self.context = context
+        self.startedAt = startedAt
+        self.stream = stream
+        self.estimate = estimate
+    }
+
+    mutating func breakerEvent(
+        _ transition: CircuitBreaker.Transition,
+        target: SwitchboardConfiguration.Target,
+        at: Date
+    ) {
+        events.append(
+            EventRecord(
+                at: at,
+                requestID: context.requestID,
+                kind: "breaker",
+                scope: target.description,
+                detail: [
+                    "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
+                    "calls": .integer(transition.calls),
+                    "failures": .integer(transition.failures),
+                ]
+            )
+        )
+    }
+
+    /// The journal's row for the call.
+    func record(
+        outcome: CallOutcome,
+        status: Int,
+        errorClass: String?,
+        errorMessage: String?,
+        responseBody: String?,
+        endedAt: Date
+    ) -> CallRecord {
+        let answer = tally.text
+        let question = D.lastUserText(request)
+        return CallRecord(
+            requestID: context.requestID,
+            startedAt: startedAt,
+            endedAt: endedAt,
+            origin: context.origin,
+            outcome: outcome,
+            stream: stream,
+            userID: context.userID,
+            tenantID: context.tenantID,
+            keyID: context.keyID,
+            sessionID: context.sessionID,
+            step: context.step,
+            traceID: context.traceID,
+            spanID: context.spanID,
+            route: route,
+            provider: target?.provider,
+            modelRequested: D.model(of: request),
+            modelUsed: tally.model ?? target?.model,
+            httpStatus: status,
+            errorClass: errorClass,
+            errorMessage: errorMessage,
+            latencyMilliseconds: endedAt.duration(since: startedAt).millisecondsDouble,
+            timeToFirstTokenMilliseconds: firstTokenAt.map { $0.duration(since: startedAt).millisecondsDouble },
+            tokens: attempts.isEmpty ? TokenCounts() : tally.journaledTokens(estimate: estimate),
+            // Prices arrive with cost accounting; until then the cost is unknown, never zero.
+            costNanoUSD: attempts.isEmpty ? 0 : nil,
+            pacedMilliseconds: paced.millisecondsDouble,
+            fellBack: fellBack,
+            headroom: headroom,
+            requestBody: request.serialized(),
+            responseBody: responseBody,
+            searchText: [question, answer].filter { !$0.isEmpty }.joined(separator: "\n"),
+            attempts: attempts,
+            events: events
+        )
+    }
+
+    /// What a stream said, for the journal's response column: the text, the finish and the usage.
+    var streamSummary: String {
+        var object: JSONObject = ["stream": true]
+        if let model = tally.model { object["model"] = .string(model) }
+        object["text"] = .string(tally.text)
+        if let finish = tally.finishReason { object["finish_reason"] = .string(finish) }
+        let tokens = tally.journaledTokens(estimate: estimate)
+        object["usage"] = [
+            "input_tokens": .integer(tokens.input), "cached_input_tokens": .integer(tokens.cachedInput),
+            "output_tokens": .integer(tokens.output),
+        ]
+        return JSONValue.object(object).serialized()
+    }
+}
+
+/// What an attempt's stream has delivered so far, shared between the task reading the provider's
+/// answer and the pipeline (which needs it even when the exchange ends in a timeout).
+final class AttemptProgress<Event: Sendable>: Sendable {
+    struct State: Sendable {
+        var tally = AnswerTally()
+        /// Events reached the caller: the attempt can no longer be retried.
+        var delivered = false
+        var firstTokenAt: Date?
+        /// Caller events held until the first token (so a stream that fails before it can be retried).
+        var pending: [Event] = []
+        /// The terminal event, held until the call is journaled.
+        var held: [Event] = []
+    }
+
+    private let state = Mutex(State())
+
+    var snapshot: State { state.withLock { $0 } }
+
+    /// Takes in one upstream event (or `nil` at the end) and its translation, and delivers what
+    /// may be delivered.
+    func take(
+        _ event: UpstreamEvent?,
+        translated: [Event],
+        now: Date,
+        sink: StreamSink<Event>,
+        isTerminal: (Event) -> Bool
+    ) {
+        let deliver = state.withLock { state -> [Event] in
+            if let event, state.tally.add(event), state.firstTokenAt == nil { state.firstTokenAt = now }
+            for item in translated {
+                if isTerminal(item) { state.held.append(item) } else { state.pending.append(item) }
+            }
+            guard state.tally.sawToken || event == nil else { return [] }
+            state.delivered = state.delivered || !state.pending.isEmpty
+            defer { state.pending = [] }
+            return state.pending
+        }
+        sink.yield(deliver)
+    }
+}
+
+extension Pipeline {
+    /// Journals a call that ended well and releases what was held for it.
+    func succeed<D: Dialect>(
+        _ call: inout CallInProgress<D>,
+        response: D.Response?,
+        sink: (StreamSink<D.Event>, [D.Event])?
+    ) async throws
+        -> D.Response?
+    {
+        let record = call.record(
+            outcome: .ok,
+            status: 200,
+            errorClass: nil,
+            errorMessage: nil,
+            responseBody: response?.serialized() ?? call.streamSummary,
+            endedAt: clock.now()
+        )
+        try await journalCall(record, cancelled: false)
+        if let (sink, held) = sink { sink.yield(held) }
+        return response
+    }
+
+    /// Journals a call that failed and returns the error to throw.
+    func fail<D: Dialect>(_ call: inout CallInProgress<D>, _ error: any Error) async -> any Error {
+        let status: Int
+        let errorClass: String
+        let message: String
+        let body: JSONValue?
+        let cancelled = error is CancellationError
+        switch error {
+        case let error as SwitchboardError:
+            (status, errorClass, message) = (error.httpStatus, error.code.name, error.message)
+            body = error.body(D.format, requestID: call.context.requestID)
+        case let error as UpstreamError:
+            (status, errorClass, message) = (error.status, error.type, error.message)
+            body = error.body(D.format, requestID: call.context.requestID)
+        case is CancellationError:
+            (status, errorClass, message) = (499, "cancelled", "the caller went away before the answer was complete")
+            body = nil
+        default:
+            (status, errorClass, message) = (500, "internal", "\(error)")
+            body = nil
+        }
+        let record = call.record(
+            outcome: .error,
+            status: status,
+            errorClass: errorClass,
+            errorMessage: message,
+            responseBody: body?.serialized() ?? (call.tally.text.isEmpty ? nil : call.streamSummary),
+            endedAt: clock.now()
+        )
+        do {
+            try await journalCall(record, cancelled: cancelled)
+        } catch {
+            logger.error(
+                "a failed call could not be journaled",
+                metadata: ["request.id": "\(call.context.requestID)", "error": "\(error)"]
+            )
+        }
+        return error
+    }
+
+    /// Writes the call's row: durably (committed before the answer is released) when so
+    /// configured, otherwise queued. A call whose caller went away is always queued.
+    /// - Throws: ``SwitchboardError`` `journal_unavailable` when a durable write fails.
+    func journalCall(_ record: CallRecord, cancelled: Bool) async throws {
+        guard let journal else { return }
+        if cancelled || !configuration.journal.durable {
+            _ = await uncancellable { await journal.submit(.call(record)) }
+            return
+        }
+        do {
+            try await journal.write(record)
+        } catch {
+            throw SwitchboardError(
+                .journalUnavailable,
+                "the call could not be journaled (\(error.message)); retry, or ask the operator to check the journal",
+                cause: error
+            )
+        }
+    }
+}

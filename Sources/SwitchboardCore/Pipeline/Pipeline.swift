@@ -1,0 +1,225 @@
+import Foundation
+import Logging
+import SwitchboardJournal
+import SwitchboardWire
+import Synchronization
+
+/// The resilience core: every call from the gateway, the console's playground and Swift apps
+/// goes through one of these.
+///
+/// Built from a ``SwitchboardConfiguration``: routes name targets (provider models) tried in
+/// order; each attempt takes the key with the most headroom, waits for headroom instead of earning
+/// a 429, skips circuits that are open, retries with full-jitter backoff that honours
+/// `Retry-After` inside a per-process retry budget and the call's deadline, falls back to the next
+/// target (translating between OpenAI and Anthropic formats), and journals the call with every
+/// attempt and event.
+///
+/// ```swift
+/// let pipeline = try Pipeline(configuration: try .load(path: "switchboard.yaml"), journal: writer)
+/// let answer = try await pipeline.chat(request, context: CallContext(userID: "u-42"))
+/// for try await chunk in pipeline.stream(request) { … }
+/// try await pipeline.shutdown()
+/// ```
+public final class Pipeline: Sendable {
+    public let configuration: SwitchboardConfiguration
+    let transport: any ProviderTransport
+    private let ownedTransport: HTTPProviderTransport?
+    let store: any StateStore
+    let clock: any WallClock
+    let random: LockedRandom
+    let journal: JournalWriter?
+    let retryPolicy: RetryPolicy
+    let retryBudget: SharedRetryBudget
+    let pacer: Pacer
+    let breakers: Breakers
+    let logger: Logger
+    let keys: [String: [PoolKey]]
+    /// When each (provider, key, model)'s headroom was last journaled, to journal it at most once a second.
+    private let headroomJournaled = Mutex<[String: Date]>([:])
+
+    /// - Parameters:
+    ///   - journal: where calls are recorded; `nil` records nothing.
+    ///   - store: the state store; the default is the configuration's (`state.backend`).
+    ///   - transport: the default is HTTP (AsyncHTTPClient) with the configured connect timeout,
+    ///     its timeouts measured in real time.
+    ///   - clock: what backoff, pacing, deadlines and the journal's times use; the default is the
+    ///     system clock; tests pass a manual one.
+    ///   - random: jitter's source; tests pass a seeded one.
+    /// - Throws: ``StateStoreError`` when the state store cannot be opened.
+    public init(
+        configuration: SwitchboardConfiguration,
+        journal: JournalWriter? = nil,
+        store: (any StateStore)? = nil,
+        transport: (any ProviderTransport)? = nil,
+        clock: any WallClock = SystemWallClock(),
+        random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
+        logger: Logger = Logger(label: "switchboard.pipeline")
+    ) throws {
+        self.configuration = configuration
+        self.journal = journal
+        self.clock = clock
+        self.random = LockedRandom(random)
+        self.logger = logger
+        if let store {
+            self.store = store
+        } else {
+            switch configuration.state.backend {
+            case .memory: self.store = MemoryStateStore()
+            case .sqlite: self.store = try SQLiteStateStore(path: configuration.state.sqlitePath)
+            case .redis:
+                throw StateStoreError(
+                    "state.backend: redis is not available in this build yet; use sqlite (shared by every process on the host) or memory"
+                )
+            }
+        }
+        if let transport {
+            self.transport = transport
+            ownedTransport = nil
+        } else {
+            let http = HTTPProviderTransport(connectTimeout: configuration.resilience.timeouts.connect)
+            self.transport = http
+            ownedTransport = http
+        }
+        let resilience = configuration.resilience
+        retryPolicy = RetryPolicy(resilience.retry)
+        retryBudget = SharedRetryBudget(
+            RetryBudget(ratio: resilience.retryBudget.ratio, minPerSecond: resilience.retryBudget.minPerSecond)
+        )
+        pacer = Pacer(store: self.store, enabled: resilience.pacing.enabled)
+        breakers = Breakers(store: self.store, settings: CircuitBreaker.Settings(resilience.breaker))
+        keys = configuration.providers.mapValues { $0.apiKeys.map(PoolKey.init) }
+    }
+
+    /// Closes the provider connections this pipeline opened.
+    public func shutdown() async throws {
+        try await ownedTransport?.shutdown()
+    }
+
+    // MARK: - OpenAI format
+
+    /// Sends an OpenAI-format request and returns the whole answer, in OpenAI format whichever
+    /// provider answered. `stream` in the request is ignored.
+    /// - Throws: ``SwitchboardError`` or ``UpstreamError``, to render in OpenAI format.
+    public func chat(_ request: OpenAI.ChatCompletionRequest, context: CallContext = CallContext()) async throws
+        -> OpenAI.ChatCompletion
+    {
+        var request = request
+        request.stream = nil
+        request.streamOptions = nil
+        return try await run(OpenAIDialect.self, request, context: context, sink: nil)!
+    }
+
+    /// Sends an OpenAI-format request and streams the answer as OpenAI chunks (without the final
+    /// `[DONE]` line, which the writer adds). Stopping the iteration cancels the call upstream.
+    /// - Throws (from the iteration): ``SwitchboardError`` or ``UpstreamError``; after chunks have
+    ///   been delivered, the stream's error event should carry it.
+    public func stream(_ request: OpenAI.ChatCompletionRequest, context: CallContext = CallContext())
+        -> AsyncThrowingStream<OpenAI.ChatCompletionChunk, any Error>
+    {
+        var request = request
+        request.stream = true
+        return startStream(OpenAIDialect.self, request, context: context)
+    }
+
+    // MARK: - Anthropic format
+
+    /// Sends an Anthropic-format request and returns the whole answer, in Anthropic format
+    /// whichever provider answered. `stream` in the request is ignored.
+    public func chat(_ request: Anthropic.MessagesRequest, context: CallContext = CallContext()) async throws
+        -> Anthropic.MessageResponse
+    {
+        var request = request
+        request.stream = nil
+        return try await run(AnthropicDialect.self, request, context: context, sink: nil)!
+    }
+
+    /// Sends an Anthropic-format request and streams the answer as Anthropic events, ending with
+    /// `message_stop`. Stopping the iteration cancels the call upstream.
+    public func stream(_ request: Anthropic.MessagesRequest, context: CallContext = CallContext())
+        -> AsyncThrowingStream<Anthropic.StreamEvent, any Error>
+    {
+        var request = request
+        request.stream = true
+        return startStream(AnthropicDialect.self, request, context: context)
+    }
+
+    private func startStream<D: Dialect>(_ dialect: D.Type, _ request: D.Request, context: CallContext)
+        -> AsyncThrowingStream<D.Event, any Error>
+    {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: D.Event.self)
+        // The producer is owned by the stream: it ends with it, and is cancelled (closing the
+        // upstream connection) when the consumer goes away.
+        let producer = Task {
+            do {
+                _ = try await self.run(dialect, request, context: context, sink: StreamSink(continuation: continuation))
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { producer.cancel() }
+        }
+        return stream
+    }
+
+    // MARK: - Journal
+
+    /// Journals a provider's reported headroom, at most once a second per (provider, key, model).
+    func journalHeadroom(provider: String, key: PoolKey, model: String, snapshot: RateLimitSnapshot, now: Date) async {
+        guard let journal, snapshot.requests != nil || snapshot.tokens != nil || snapshot.inputTokens != nil else {
+            return
+        }
+        let id = "\(provider)/\(key.id)/\(model)"
+        let due = headroomJournaled.withLock { last -> Bool in
+            if let previous = last[id], now.timeIntervalSince(previous) < 1 { return false }
+            last[id] = now
+            return true
+        }
+        guard due else { return }
+        await journal.submit(
+            .headroom(
+                HeadroomRecord(
+                    provider: provider,
+                    keyFingerprint: key.secret.fingerprint,
+                    model: model,
+                    updatedAt: now,
+                    snapshot: snapshot
+                )
+            )
+        )
+    }
+}
+
+/// Where a streaming call's events go.
+struct StreamSink<Event: Sendable>: Sendable {
+    let continuation: AsyncThrowingStream<Event, any Error>.Continuation
+
+    func yield(_ events: [Event]) {
+        for event in events { continuation.yield(event) }
+    }
+}
+
+/// A random number generator behind a lock, shared by every call of a pipeline.
+final class LockedRandom: Sendable {
+    struct Generator: RandomNumberGenerator {
+        var base: any RandomNumberGenerator & Sendable
+        mutating func next() -> UInt64 { base.next() }
+    }
+
+    private let generator: Mutex<Generator>
+
+    init(_ generator: some RandomNumberGenerator & Sendable) {
+        self.generator = Mutex(Generator(base: generator))
+    }
+
+    func withGenerator<Result>(_ body: (inout Generator) -> Result) -> Result {
+        generator.withLock { body(&$0) }
+    }
+
+    /// Uniform in `0...upper` seconds.
+    func duration(upTo upper: Duration) -> Duration {
+        guard upper > .zero else { return .zero }
+        return withGenerator { .seconds(Double.random(in: 0...upper.secondsDouble, using: &$0)) }
+    }
+}
