@@ -15,6 +15,7 @@ public final class ManualClock: WallClock, Sendable {
     }
 
     private struct Watcher {
+        var id: UInt64
         var count: Int
         var continuation: CheckedContinuation<Void, Never>
     }
@@ -66,16 +67,44 @@ public final class ManualClock: WallClock, Sendable {
     /// The deadlines of the tasks asleep on this clock, earliest first.
     public var sleeperDeadlines: [Date] { state.withLock { $0.sleepers.map(\.deadline).sorted() } }
 
-    /// Returns once at least `count` tasks are asleep on this clock.
+    /// Returns once at least `count` tasks are asleep on this clock, or the calling task is cancelled.
     public func sleepers(atLeast count: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                if state.sleepers.count >= count { return true }
-                state.watchers.append(Watcher(count: count, continuation: continuation))
-                return false
-            }
-            if ready { continuation.resume() }
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
         }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { state -> Bool in
+                    if state.sleepers.count >= count || Task.isCancelled { return true }
+                    state.watchers.append(Watcher(id: id, count: count, continuation: continuation))
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            let watcher = state.withLock { state -> Watcher? in
+                guard let index = state.watchers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.watchers.remove(at: index)
+            }
+            watcher?.continuation.resume()
+        }
+    }
+
+    /// Runs `body` while time jumps to the next sleeper's deadline whenever something sleeps on
+    /// this clock: backoff and pacing waits take no real time, in their true order. Work that is
+    /// not asleep (an HTTP exchange) runs in real time while the clock stands still.
+    public func autoAdvancing<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
+        let driver = Task {
+            while !Task.isCancelled {
+                await sleepers(atLeast: 1)
+                if Task.isCancelled { break }
+                advanceToNextSleeper()
+                await Task.yield()
+            }
+        }
+        defer { driver.cancel() }
+        return try await body()
     }
 
     public func sleep(until deadline: Date) async throws {

@@ -55,6 +55,30 @@ struct HeadroomTests {
         #expect(after == 1000)
     }
 
+    @Test func anOlderAnswerArrivingLateDoesNotRaiseWhatIsLeft() {
+        var headroom = reported(requests: 10, limit: 60, reset: .seconds(50))
+        // Admitted before the report above (more left, full sooner), answered after it.
+        headroom.report(
+            RateLimitSnapshot(requests: RateLimitWindow(limit: 60, remaining: 12, resetAfter: .seconds(48))),
+            status: 200,
+            receivedAt: start.addingTimeInterval(0.5)
+        )
+        #expect(headroom.available(.requests, now: start.addingTimeInterval(1)) == 10)
+        // A newer answer (less left) is taken; so is one whose window has truly refilled.
+        headroom.report(
+            RateLimitSnapshot(requests: RateLimitWindow(limit: 60, remaining: 9, resetAfter: .seconds(51))),
+            status: 200,
+            receivedAt: start.addingTimeInterval(1)
+        )
+        #expect(headroom.available(.requests, now: start.addingTimeInterval(1)) == 9)
+        headroom.report(
+            RateLimitSnapshot(requests: RateLimitWindow(limit: 60, remaining: 59, resetAfter: .seconds(1))),
+            status: 200,
+            receivedAt: start.addingTimeInterval(53)
+        )
+        #expect(headroom.available(.requests, now: start.addingTimeInterval(53)) == 59)
+    }
+
     @Test func tokensInFlightAreSubtractedFromWhatIsLeft() {
         var headroom = reported(requests: 100, tokens: 1000)
         #expect(headroom.reserve("a", estimate: TokenEstimate(input: 300, output: 300), now: start) == .send)

@@ -138,11 +138,14 @@ public struct Headroom: Sendable, Equatable, Codable {
         for (dimension, window) in reported {
             guard let window, let remaining = window.remaining else { continue }
             any = true
-            windows[dimension] = Window(
-                limit: window.limit,
-                remaining: remaining,
-                resetAt: now.adding(window.resetAfter ?? .seconds(60))
-            )
+            let resetAt = now.adding(window.resetAfter ?? .seconds(60))
+            // Answers arrive out of order. Every call the provider admits moves its window's
+            // refill further out, so a report with more left and an earlier reset than the one
+            // held is older news: keep the newer one.
+            if let held = windows[dimension], now < held.resetAt, resetAt < held.resetAt, remaining > held.remaining {
+                continue
+            }
+            windows[dimension] = Window(limit: window.limit, remaining: remaining, resetAt: resetAt)
         }
         // Anthropic's `tokens` window is the sum of the input and output windows, which are paced
         // separately and exactly.

@@ -368,6 +368,8 @@ extension Pipeline {
                         return .failed(CancellationError())
                     }
                 case .nextTarget(let reason):
+                    // The last target does not serve the model: the provider's own 404 says it best.
+                    if isLast, failure.httpStatus == 404, let upstreamError { return .failed(upstreamError) }
                     return .nextTarget(reason: "\(reason); last: \(message)")
                 case .stop:
                     return .failed(upstreamError ?? SwitchboardError(.upstreamExhausted, "\(target): \(message)"))

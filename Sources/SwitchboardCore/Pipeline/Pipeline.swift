@@ -18,12 +18,10 @@ import Synchronization
 /// let pipeline = try Pipeline(configuration: try .load(path: "switchboard.yaml"), journal: writer)
 /// let answer = try await pipeline.chat(request, context: CallContext(userID: "u-42"))
 /// for try await chunk in pipeline.stream(request) { … }
-/// try await pipeline.shutdown()
 /// ```
 public final class Pipeline: Sendable {
     public let configuration: SwitchboardConfiguration
     let transport: any ProviderTransport
-    private let ownedTransport: HTTPProviderTransport?
     let store: any StateStore
     let clock: any WallClock
     let random: LockedRandom
@@ -40,8 +38,8 @@ public final class Pipeline: Sendable {
     /// - Parameters:
     ///   - journal: where calls are recorded; `nil` records nothing.
     ///   - store: the state store; the default is the configuration's (`state.backend`).
-    ///   - transport: the default is HTTP (AsyncHTTPClient) with the configured connect timeout,
-    ///     its timeouts measured in real time.
+    ///   - transport: the default is the process-wide HTTP transport (AsyncHTTPClient) for the
+    ///     configured connect timeout, its timeouts measured in real time; it needs no shutdown.
     ///   - clock: what backoff, pacing, deadlines and the journal's times use; the default is the
     ///     system clock; tests pass a manual one.
     ///   - random: jitter's source; tests pass a seeded one.
@@ -72,14 +70,8 @@ public final class Pipeline: Sendable {
                 )
             }
         }
-        if let transport {
-            self.transport = transport
-            ownedTransport = nil
-        } else {
-            let http = HTTPProviderTransport(connectTimeout: configuration.resilience.timeouts.connect)
-            self.transport = http
-            ownedTransport = http
-        }
+        self.transport =
+            transport ?? HTTPProviderTransport.shared(connectTimeout: configuration.resilience.timeouts.connect)
         let resilience = configuration.resilience
         retryPolicy = RetryPolicy(resilience.retry)
         retryBudget = SharedRetryBudget(
@@ -88,11 +80,6 @@ public final class Pipeline: Sendable {
         pacer = Pacer(store: self.store, enabled: resilience.pacing.enabled)
         breakers = Breakers(store: self.store, settings: CircuitBreaker.Settings(resilience.breaker))
         keys = configuration.providers.mapValues { $0.apiKeys.map(PoolKey.init) }
-    }
-
-    /// Closes the provider connections this pipeline opened.
-    public func shutdown() async throws {
-        try await ownedTransport?.shutdown()
     }
 
     // MARK: - OpenAI format

@@ -40,7 +40,21 @@ public final class HTTPProviderTransport: ProviderTransport {
         self.logger = logger
     }
 
-    /// Closes every pooled connection. Call once, when the pipeline stops.
+    private static let sharedTransports = Mutex<[Duration: HTTPProviderTransport]>([:])
+
+    /// The process-wide transport for a connect timeout: one connection pool for every pipeline
+    /// in the process, never shut down (as `URLSession.shared`), so a pipeline needs no teardown.
+    public static func shared(connectTimeout: Duration = .seconds(5)) -> HTTPProviderTransport {
+        sharedTransports.withLock { transports in
+            if let transport = transports[connectTimeout] { return transport }
+            let transport = HTTPProviderTransport(connectTimeout: connectTimeout)
+            transports[connectTimeout] = transport
+            return transport
+        }
+    }
+
+    /// Closes every pooled connection of a transport made with ``init(clock:connectTimeout:connectionsPerHost:logger:)``
+    /// (never call it on a ``shared(connectTimeout:)`` one).
     public func shutdown() async throws {
         try await client.shutdown()
     }
@@ -94,7 +108,12 @@ public final class HTTPProviderTransport: ProviderTransport {
         } catch let error as ChannelError {
             throw TransportError(.reset, "the connection to \(Self.host(request.url)) failed: \(error)")
         } catch let error as IOError {
-            throw TransportError(.connect, "cannot connect to \(Self.host(request.url)): \(error.description)")
+            // Refused or unreachable: the connection never opened. Anything else (ECONNRESET,
+            // EPIPE) broke an open one.
+            if [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode) {
+                throw TransportError(.connect, "cannot connect to \(Self.host(request.url)): \(error.description)")
+            }
+            throw TransportError(.reset, "the connection to \(Self.host(request.url)) broke: \(error.description)")
         } catch {
             if Task.isCancelled { throw TransportError(.cancelled, "the call was cancelled") }
             throw error
@@ -122,8 +141,9 @@ extension NIOConnectionError {
     }
 }
 
-/// Fires the first-byte, idle and deadline timeouts of one exchange: it sleeps on the pipeline's
-/// clock until the current limit, and throws when no progress moved the limit meanwhile.
+/// Fires the first-byte, idle and deadline timeouts of one exchange: it sleeps on the transport's
+/// clock (real time unless a test injects one) until the current limit, and throws when no progress
+/// moved the limit meanwhile.
 final class Watchdog: Sendable {
     private struct State {
         var limit: Date

@@ -24,10 +24,12 @@ public final class SQLiteStateStore: StateStore {
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             if !existed { chmod(path, 0o600) }
-            try queue.write { db in
+            try queue.writeWithoutTransaction { db in
                 if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
                     try db.execute(sql: "PRAGMA journal_mode = WAL")
                 }
+            }
+            try queue.write { db in
                 try db.execute(
                     sql: """
                         CREATE TABLE IF NOT EXISTS state (
@@ -50,23 +52,39 @@ public final class SQLiteStateStore: StateStore {
         as type: Value.Type,
         _ body: @escaping @Sendable (inout Value?) -> Result
     ) async throws -> Result {
-        try await queue.write { db in
-            var value: Value? = nil
-            if let data = try Data.fetchOne(db, sql: "SELECT value FROM state WHERE key = ?", arguments: [key]) {
-                value = try? JSONDecoder().decode(Value.self, from: data)
+        // Immediate: the write lock is taken before the read, so two processes' read-modify-writes
+        // queue behind the busy timeout instead of failing on a stale snapshot.
+        try await queue.writeWithoutTransaction { db in
+            var result: Result?
+            try db.inTransaction(.immediate) {
+                result = try Self.readModifyWrite(db, key, as: type, body)
+                return .commit
             }
-            let result = body(&value)
-            if let value {
-                try db.execute(
-                    sql:
-                        "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                    arguments: [key, try JSONEncoder().encode(value), Date().timeIntervalSince1970]
-                )
-            } else {
-                try db.execute(sql: "DELETE FROM state WHERE key = ?", arguments: [key])
-            }
-            return result
+            return result!
         }
+    }
+
+    private static func readModifyWrite<Value: Codable & Sendable, Result: Sendable>(
+        _ db: Database,
+        _ key: String,
+        as type: Value.Type,
+        _ body: (inout Value?) -> Result
+    ) throws -> Result {
+        var value: Value? = nil
+        if let data = try Data.fetchOne(db, sql: "SELECT value FROM state WHERE key = ?", arguments: [key]) {
+            value = try? JSONDecoder().decode(Value.self, from: data)
+        }
+        let result = body(&value)
+        if let value {
+            try db.execute(
+                sql:
+                    "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                arguments: [key, try JSONEncoder().encode(value), Date().timeIntervalSince1970]
+            )
+        } else {
+            try db.execute(sql: "DELETE FROM state WHERE key = ?", arguments: [key])
+        }
+        return result
     }
 
     public func values<Value: Codable & Sendable>(_ keys: [String], as type: Value.Type) async throws -> [String: Value]
