@@ -27,8 +27,8 @@ struct HeadroomTests {
         var headroom = reported(requests: 50)
         var sent = 0
         var waits: Set<Date> = []
-        for call in 0..<200 {
-            switch headroom.reserve("c\(call)", estimate: small, now: start.addingTimeInterval(1)) {
+        for _ in 0..<200 {
+            switch headroom.reserve(estimate: small, now: start.addingTimeInterval(1)) {
             case .send: sent += 1
             case .wait(let until, let reason):
                 waits.insert(until)
@@ -38,20 +38,20 @@ struct HeadroomTests {
         #expect(sent == 50)
         #expect(waits == [start.addingTimeInterval(30)])
         // Answers release their reservations, but the provider's report still says what is left.
-        for call in 0..<50 { headroom.release("c\(call)") }
+        for _ in 0..<50 { headroom.release(small, reservedAt: start.addingTimeInterval(1)) }
         headroom.report(
             RateLimitSnapshot(requests: RateLimitWindow(limit: 1000, remaining: 0, resetAfter: .seconds(28))),
             status: 200,
             receivedAt: start.addingTimeInterval(2)
         )
-        guard case .wait = headroom.reserve("late", estimate: small, now: start.addingTimeInterval(3)) else {
+        guard case .wait = headroom.reserve(estimate: small, now: start.addingTimeInterval(3)) else {
             Issue.record("sent with nothing left")
             return
         }
         // At the reset the window is full again.
         var after = 0
-        for call in 0..<1200
-        where headroom.reserve("r\(call)", estimate: small, now: start.addingTimeInterval(30)) == .send { after += 1 }
+        for _ in 0..<1200
+        where headroom.reserve(estimate: small, now: start.addingTimeInterval(30)) == .send { after += 1 }
         #expect(after == 1000)
     }
 
@@ -79,13 +79,37 @@ struct HeadroomTests {
         #expect(headroom.available(.requests, now: start.addingTimeInterval(53)) == 59)
     }
 
+    @Test func aThousandCallsInFlightKeepTheStateSmall() throws {
+        var headroom = reported(requests: 5_000)
+        let estimate = TokenEstimate(input: 10, output: 20)
+        for call in 0..<1_000 {
+            #expect(headroom.reserve(estimate: estimate, now: start.addingTimeInterval(Double(call) / 100)) == .send)
+        }
+        #expect(headroom.inFlight == 1_000)
+        #expect(headroom.available(.requests, now: start.addingTimeInterval(10)) == 4_000)
+        #expect(try JSONEncoder().encode(headroom).count < 1_000)
+        for call in 0..<1_000 { headroom.release(estimate, reservedAt: start.addingTimeInterval(Double(call) / 100)) }
+        #expect(headroom.inFlight == 0)
+        #expect(headroom.available(.requests, now: start.addingTimeInterval(10)) == 5_000)
+    }
+
+    @Test func aReservationNeverReleasedEndsWithItsLease() {
+        var headroom = reported(requests: 10, reset: .seconds(3600))
+        #expect(headroom.reserve(estimate: small, now: start) == .send)  // its process dies
+        #expect(headroom.available(.requests, now: start.addingTimeInterval(60)) == 9)
+        let end = Headroom.leaseEnd(reservedAt: start)
+        #expect(end.timeIntervalSince(start) >= 300 && end.timeIntervalSince(start) < 310)
+        #expect(headroom.available(.requests, now: end) == 10)
+        #expect(headroom.reserve(estimate: small, now: end) == .send)
+        #expect(headroom.inFlight == 1)
+    }
+
     @Test func tokensInFlightAreSubtractedFromWhatIsLeft() {
         var headroom = reported(requests: 100, tokens: 1000)
-        #expect(headroom.reserve("a", estimate: TokenEstimate(input: 300, output: 300), now: start) == .send)
+        #expect(headroom.reserve(estimate: TokenEstimate(input: 300, output: 300), now: start) == .send)
         #expect(headroom.available(.tokens, now: start) == 400)
         guard
             case .wait(let until, let reason) = headroom.reserve(
-                "b",
                 estimate: TokenEstimate(input: 300, output: 300),
                 now: start
             )
@@ -95,19 +119,19 @@ struct HeadroomTests {
         }
         #expect(until == start.addingTimeInterval(5))
         #expect(reason == "tokens: 400 left, 600 needed")
-        headroom.release("a")
-        #expect(headroom.reserve("b", estimate: TokenEstimate(input: 300, output: 300), now: start) == .send)
+        headroom.release(TokenEstimate(input: 300, output: 300), reservedAt: start)
+        #expect(headroom.reserve(estimate: TokenEstimate(input: 300, output: 300), now: start) == .send)
     }
 
     @Test func aCallLargerThanTheWholeWindowIsLeftToTheProvider() {
         var headroom = reported(requests: 100, tokens: 10)
-        #expect(headroom.reserve("huge", estimate: TokenEstimate(input: 3_000_000, output: 0), now: start) == .send)
+        #expect(headroom.reserve(estimate: TokenEstimate(input: 3_000_000, output: 0), now: start) == .send)
     }
 
     @Test func theFirstCallOnAKeyLearnsItsLimitsAlone() {
         var headroom = Headroom()
-        #expect(headroom.reserve("first", estimate: small, now: start) == .send)
-        guard case .wait(let until, _) = headroom.reserve("second", estimate: small, now: start) else {
+        #expect(headroom.reserve(estimate: small, now: start) == .send)
+        guard case .wait(let until, _) = headroom.reserve(estimate: small, now: start) else {
             Issue.record("sent blind")
             return
         }
@@ -116,21 +140,21 @@ struct HeadroomTests {
 
     @Test func answersWithoutRateLimitHeadersTurnPacingOff() {
         var headroom = Headroom()
-        _ = headroom.reserve("first", estimate: small, now: start)
+        _ = headroom.reserve(estimate: small, now: start)
         headroom.report(RateLimitSnapshot(), status: 200, receivedAt: start)
         #expect(headroom.silent)
-        for call in 0..<100 { #expect(headroom.reserve("c\(call)", estimate: small, now: start) == .send) }
+        for _ in 0..<100 { #expect(headroom.reserve(estimate: small, now: start) == .send) }
     }
 
     @Test func a429RetryAfterBlocksTheKeyAndModel() {
         var headroom = reported(requests: 500)
         headroom.report(RateLimitSnapshot(retryAfter: .seconds(7)), status: 429, receivedAt: start)
-        guard case .wait(let until, _) = headroom.reserve("a", estimate: small, now: start.addingTimeInterval(1)) else {
+        guard case .wait(let until, _) = headroom.reserve(estimate: small, now: start.addingTimeInterval(1)) else {
             Issue.record("sent during a retry-after")
             return
         }
         #expect(until == start.addingTimeInterval(7))
-        #expect(headroom.reserve("a", estimate: small, now: start.addingTimeInterval(7)) == .send)
+        #expect(headroom.reserve(estimate: small, now: start.addingTimeInterval(7)) == .send)
     }
 
     @Test func anthropicInputAndOutputWindowsArePacedSeparately() {
@@ -146,10 +170,9 @@ struct HeadroomTests {
             receivedAt: start
         )
         #expect(headroom.available(.tokens, now: start) == nil)
-        #expect(headroom.reserve("a", estimate: TokenEstimate(input: 100, output: 800), now: start) == .send)
+        #expect(headroom.reserve(estimate: TokenEstimate(input: 100, output: 800), now: start) == .send)
         guard
             case .wait(let until, let reason) = headroom.reserve(
-                "b",
                 estimate: TokenEstimate(input: 100, output: 800),
                 now: start
             )
@@ -163,7 +186,7 @@ struct HeadroomTests {
 
     @Test func pacingOffSendsEverythingButCountsItInFlight() {
         var headroom = reported(requests: 1)
-        for call in 0..<10 { #expect(headroom.reserve("c\(call)", estimate: small, now: start, paced: false) == .send) }
+        for _ in 0..<10 { #expect(headroom.reserve(estimate: small, now: start, paced: false) == .send) }
         #expect(headroom.inFlight == 10)
     }
 
@@ -210,13 +233,12 @@ struct KeyPoolTests {
         }
         let pacer = Pacer(store: store, enabled: true)
         var chosen: [String] = []
-        for call in 0..<50 {
+        for _ in 0..<50 {
             let acquisition = try await pacer.acquire(
                 provider: "openai",
                 keys: keys,
                 model: "gpt-4o-mini",
                 estimate: TokenEstimate(input: 10, output: 10),
-                callID: "c\(call)",
                 now: start
             )
             guard case .send(let key, _) = acquisition else {

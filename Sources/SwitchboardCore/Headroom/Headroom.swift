@@ -23,6 +23,15 @@ public struct Headroom: Sendable, Equatable, Codable {
             case .outputTokens: estimate.output
             }
         }
+
+        func held(_ lease: Lease) -> Int {
+            switch self {
+            case .requests: lease.calls
+            case .tokens: lease.input + lease.output
+            case .inputTokens: lease.input
+            case .outputTokens: lease.output
+            }
+        }
     }
 
     public struct Window: Sendable, Equatable, Codable {
@@ -31,15 +40,18 @@ public struct Headroom: Sendable, Equatable, Codable {
         public var resetAt: Date
     }
 
-    struct Reservation: Sendable, Equatable, Codable {
-        var id: String
-        var estimate: TokenEstimate
+    /// The calls in flight whose leases end together, summed: the state stays a few bytes however
+    /// many calls are in flight, so every process can read and write it on each attempt.
+    struct Lease: Sendable, Equatable, Codable {
         var expiresAt: Date
+        var calls = 0
+        var input = 0
+        var output = 0
     }
 
     /// What pacing decided for one attempt.
     public enum Decision: Sendable, Equatable {
-        /// Send now; the call's estimate is reserved until ``Headroom/release(_:)``.
+        /// Send now; the call's estimate is reserved until ``Headroom/release(_:reservedAt:)``.
         case send
         /// Not enough is left: wait until the given time (a reset), or route on.
         case wait(until: Date, reason: String)
@@ -52,30 +64,38 @@ public struct Headroom: Sendable, Equatable, Codable {
     public private(set) var silent = false
     /// A 429's `retry-after`: nothing is sent on this key and model before then.
     public private(set) var blockedUntil: Date?
-    private var reservations: [Reservation] = []
+    private var leases: [Lease] = []
 
     public init() {}
 
     /// How long an unanswered reservation holds before it is presumed lost (its process died).
     public static let reservationLease: Duration = .seconds(300)
+    /// Reservations made within this span share one lease.
+    static let leaseGranularity: TimeInterval = 10
     /// How long a call waits before looking again when only answers in flight can tell more.
     public static let recheckInterval: Duration = .milliseconds(50)
 
     /// Calls in flight.
-    public var inFlight: Int { reservations.count }
+    public var inFlight: Int { leases.reduce(0) { $0 + $1.calls } }
+
+    /// When a reservation made at `reservedAt` is presumed lost: its lease's end.
+    static func leaseEnd(reservedAt: Date) -> Date {
+        let end = reservedAt.adding(reservationLease).timeIntervalSince1970
+        return Date(timeIntervalSince1970: (end / leaseGranularity).rounded(.up) * leaseGranularity)
+    }
 
     /// What is left in a window now, after the calls in flight.
     public func available(_ dimension: Dimension, now: Date) -> Int? {
         guard let window = windows[dimension] else { return nil }
         let base = now >= window.resetAt ? (window.limit ?? Int.max / 2) : window.remaining
-        let reserved = reservations.filter { $0.expiresAt > now }.reduce(0) { $0 + dimension.need($1.estimate) }
+        let reserved = leases.filter { $0.expiresAt > now }.reduce(0) { $0 + dimension.held($1) }
         return base - reserved
     }
 
     /// The share of the tightest window left now, 0…1 (1 when nothing is known): how the key pool
     /// ranks keys.
     public func share(now: Date) -> Double {
-        if silent || reportedAt == nil { return reservations.isEmpty ? 1 : 0.5 }
+        if silent || reportedAt == nil { return inFlight == 0 ? 1 : 0.5 }
         var share = 1.0
         for (dimension, window) in windows {
             guard let available = available(dimension, now: now), let limit = window.limit, limit > 0 else { continue }
@@ -84,18 +104,19 @@ public struct Headroom: Sendable, Equatable, Codable {
         return share
     }
 
-    /// Decides whether a call with `estimate` may be sent now, and if so reserves it under `id`.
+    /// Decides whether a call with `estimate` may be sent now, and if so reserves it; release it
+    /// with the same estimate and `now`.
     /// - Parameter paced: with pacing off, every call is sent (and still counted in flight).
-    public mutating func reserve(_ id: String, estimate: TokenEstimate, now: Date, paced: Bool = true) -> Decision {
-        reservations.removeAll { $0.expiresAt <= now }
+    public mutating func reserve(estimate: TokenEstimate, now: Date, paced: Bool = true) -> Decision {
+        leases.removeAll { $0.expiresAt <= now }
         if !paced {
-            reservations.append(Reservation(id: id, estimate: estimate, expiresAt: now.adding(Self.reservationLease)))
+            hold(estimate, now: now)
             return .send
         }
         if let blockedUntil, blockedUntil > now {
             return .wait(until: blockedUntil, reason: "the provider answered 429 and asked to wait until then")
         }
-        if reportedAt == nil, !silent, !reservations.isEmpty {
+        if reportedAt == nil, !silent, inFlight > 0 {
             return .wait(
                 until: now.adding(Self.recheckInterval),
                 reason: "the first call on this key is learning its rate limits"
@@ -118,13 +139,30 @@ public struct Headroom: Sendable, Equatable, Codable {
                 return .wait(until: wake, reason: reasons.joined(separator: "; "))
             }
         }
-        reservations.append(Reservation(id: id, estimate: estimate, expiresAt: now.adding(Self.reservationLease)))
+        hold(estimate, now: now)
         return .send
     }
 
-    /// Ends a reservation (the attempt was answered, failed or was abandoned).
-    public mutating func release(_ id: String) {
-        reservations.removeAll { $0.id == id }
+    private mutating func hold(_ estimate: TokenEstimate, now: Date) {
+        let end = Self.leaseEnd(reservedAt: now)
+        if let index = leases.firstIndex(where: { $0.expiresAt == end }) {
+            leases[index].calls += 1
+            leases[index].input += estimate.input
+            leases[index].output += estimate.output
+        } else {
+            leases.append(Lease(expiresAt: end, calls: 1, input: estimate.input, output: estimate.output))
+        }
+    }
+
+    /// Ends a reservation made at `reservedAt` (the attempt was answered, failed or was
+    /// abandoned); one whose lease has already ended is gone already.
+    public mutating func release(_ estimate: TokenEstimate, reservedAt: Date) {
+        let end = Self.leaseEnd(reservedAt: reservedAt)
+        guard let index = leases.firstIndex(where: { $0.expiresAt == end }) else { return }
+        leases[index].calls -= 1
+        leases[index].input -= estimate.input
+        leases[index].output -= estimate.output
+        if leases[index].calls <= 0 { leases.remove(at: index) }
     }
 
     /// Takes in what an answer's headers reported.

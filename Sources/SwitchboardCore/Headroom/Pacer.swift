@@ -41,8 +41,9 @@ final class Pacer: Sendable {
         "headroom/\(provider)/\(key.id)/\(model)"
     }
 
-    /// Reserves `estimate` under `callID` on the best key of `keys`, or says when to look again.
-    func acquire(provider: String, keys: [PoolKey], model: String, estimate: TokenEstimate, callID: String, now: Date)
+    /// Reserves `estimate` on the best key of `keys`, or says when to look again. Complete the
+    /// attempt with the same estimate and `now`.
+    func acquire(provider: String, keys: [PoolKey], model: String, estimate: TokenEstimate, now: Date)
         async throws
         -> Acquisition
     {
@@ -58,7 +59,7 @@ final class Pacer: Sendable {
         for (_, (key, storeKey)) in ranked {
             let (decision, headroom) = try await store.update(storeKey, as: Headroom.self) { state in
                 var headroom = state ?? Headroom()
-                let decision = headroom.reserve(callID, estimate: estimate, now: now, paced: paced)
+                let decision = headroom.reserve(estimate: estimate, now: now, paced: paced)
                 state = headroom
                 return (decision, headroom)
             }
@@ -82,13 +83,14 @@ final class Pacer: Sendable {
         provider: String,
         key: PoolKey,
         model: String,
-        callID: String,
+        estimate: TokenEstimate,
+        reservedAt: Date,
         report: (RateLimitSnapshot, status: Int)?,
         now: Date
     ) async throws {
         try await store.update(Self.storeKey(provider: provider, key: key, model: model), as: Headroom.self) { state in
             var headroom = state ?? Headroom()
-            headroom.release(callID)
+            headroom.release(estimate, reservedAt: reservedAt)
             if let report { headroom.report(report.0, status: report.status, receivedAt: now) }
             state = headroom
         }

@@ -30,7 +30,6 @@ extension Pipeline {
             throw await fail(&call, error)
         }
         call.route = route.name
-        retryBudget.recordRequest(now: startedAt)
 
         var skipped: [String] = []
         var earliestRetry: Duration?
@@ -182,7 +181,7 @@ extension Pipeline {
             }
             // Headroom: take the best key, or wait for a reset, or route on.
             let key: PoolKey
-            let attemptID = "\(call.context.requestID)/\(call.attempts.count + 1)"
+            var reservedAt = clock.now()
             var paced: Duration = .zero
             var paceReason: String?
             pacing: while true {
@@ -195,7 +194,6 @@ extension Pipeline {
                         keys: keys,
                         model: target.model,
                         estimate: call.estimate,
-                        callID: attemptID,
                         now: now
                     )
                 } catch {
@@ -205,6 +203,7 @@ extension Pipeline {
                 switch acquisition {
                 case .send(let chosen, let headroom):
                     key = chosen
+                    reservedAt = now
                     call.headroom = Self.headroomJSON(headroom, key: chosen, now: now)
                     break pacing
                 case .wait(let until, let reason):
@@ -239,8 +238,10 @@ extension Pipeline {
                 recordPacing(&call, target: target, waited: paced, reason: paceReason, routedOn: false)
             }
 
-            // The attempt.
+            // The attempt. The retry budget counts calls as they reach a provider, so calls that
+            // waited long for headroom still earn their share of retries.
             let sentAt = clock.now()
+            if call.attempts.isEmpty { retryBudget.recordRequest(now: sentAt) }
             let progress = AttemptProgress<D.Event>()
             var outcome: AttemptOutcome
             do {
@@ -274,13 +275,14 @@ extension Pipeline {
             // What the answer taught: headroom, the circuit, the attempt's row.
             let head = outcome.head
             let snapshot = head.map { Self.rateLimitSnapshot($0, format: provider.kind, now: answeredAt) }
-            await uncancellable { [pacer, logger] in
+            await uncancellable { [pacer, logger, reservedAt, estimate = call.estimate] in
                 do {
                     try await pacer.complete(
                         provider: target.provider,
                         key: key,
                         model: target.model,
-                        callID: attemptID,
+                        estimate: estimate,
+                        reservedAt: reservedAt,
                         report: head.flatMap { head in snapshot.map { ($0, status: head.status) } },
                         now: answeredAt
                     )
