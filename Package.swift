@@ -170,7 +170,9 @@ let package = Package(
         .testTarget(
             name: "SwitchboardCLITests",
             dependencies: [
+                "SwitchboardCore",
                 "SwitchboardJournal",
+                "SwitchboardSimulator",
                 "SwitchboardTesting",
                 "SwitchboardWire",
                 .product(name: "GRDB", package: "GRDB.swift"),

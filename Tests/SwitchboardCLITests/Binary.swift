@@ -25,8 +25,10 @@ func switchboard(_ arguments: [String], environment: [String: String] = [:]) asy
     let errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
-    let outputData = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
-    let errorData = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }
+    // Read on threads of their own: a blocking read on the concurrency pool's few threads would
+    // starve servers that the test runs in-process (the simulator).
+    let outputData = readToEnd(output.fileHandleForReading)
+    let errorData = readToEnd(errors.fileHandleForReading)
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
         process.terminationHandler = { _ in continuation.resume() }
         do { try process.run() } catch { continuation.resume(throwing: error) }
@@ -36,6 +38,20 @@ func switchboard(_ arguments: [String], environment: [String: String] = [:]) asy
         output: String(decoding: await outputData.value, as: UTF8.self),
         errors: String(decoding: await errorData.value, as: UTF8.self)
     )
+}
+
+/// Everything `handle` delivers until its end, read on a dedicated thread.
+private func readToEnd(_ handle: FileHandle) -> Task<Data, Never> {
+    let (stream, continuation) = AsyncStream.makeStream(of: Data.self)
+    Thread.detachNewThread {
+        continuation.yield(handle.readDataToEndOfFile())
+        continuation.finish()
+    }
+    return Task {
+        var data = Data()
+        for await chunk in stream { data.append(chunk) }
+        return data
+    }
 }
 
 /// Starts `switchboard` in the background with its standard output going to `outputFile`.

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import SwitchboardCore
+import SwitchboardSimulator
+import SwitchboardTesting
+import Testing
+
+/// `switchboard replay` against a simulator: a journaled call sent again through the pipeline.
+struct ReplayCommandTests {
+    /// A configuration file for the simulator at `baseURL`, journaling to `directory`.
+    private func writeConfiguration(baseURL: String, directory: String) throws -> String {
+        let path = "\(directory)/switchboard.yaml"
+        try """
+        journal: { path: \(directory)/journal.sqlite, store_bodies: full }
+        state: { backend: memory }
+        providers:
+          openai: { base_url: "\(baseURL)", api_key: sk-sim-replay-openai }
+          anthropic: { base_url: "\(baseURL)", api_key: sk-sim-replay-anthropic }
+        resilience:
+          retry: { max_attempts: 2, base: 10ms, cap: 20ms }
+        console: { user: oncall }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Makes one call through a pipeline built from the file and returns its request id.
+    private func journaledCall(configurationPath: String, model: String) async throws -> String {
+        let configuration = try SwitchboardConfiguration.load(path: configurationPath)
+        var logger = Logger(label: "test.replay")
+        logger.logLevel = .critical
+        let writer = JournalWriter(
+            journal: try Journal.open(configuration.journal.journalConfiguration),
+            logger: logger
+        )
+        let pipeline = try Pipeline(configuration: configuration, journal: writer, logger: logger)
+        let context = CallContext(origin: .gateway, userID: "ada")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            var request = OpenAI.ChatCompletionRequest(model: model, messages: [.user("Where is the Eiffel Tower?")])
+            request.maxCompletionTokens = 30
+            _ = try? await pipeline.chat(request, context: context)
+            writer.finish()
+            try await group.waitForAll()
+        }
+        return context.requestID
+    }
+
+    @Test func aFailedCallIsReplayedAndTheTwoOutcomesPrintedSideBySide() async throws {
+        let directory = try temporaryDirectory()
+        try await withSimulator { fixture in
+            let configurationPath = try writeConfiguration(baseURL: fixture.baseURL, directory: directory)
+            fixture.simulator.enqueue([.status(500), .status(503)], provider: .openAI)
+            let requestID = try await journaledCall(configurationPath: configurationPath, model: "openai/gpt-4o-mini")
+
+            let replay = try await switchboard(["replay", requestID, "--config", configurationPath])
+            #expect(replay.status == 0, "\(replay.errors)")
+            #expect(replay.output.contains("replay of \(requestID) (openai format, model openai/gpt-4o-mini)"))
+            let outcomeLine = try #require(replay.output.split(separator: "\n").first { $0.hasPrefix("outcome") })
+            #expect(outcomeLine.contains("error (upstream_exhausted)") && outcomeLine.hasSuffix("ok"))
+            #expect(replay.output.contains("answer\n  "))
+
+            let reader = try JournalReader.open(path: "\(directory)/journal.sqlite")
+            let calls = try reader.calls(matching: CallFilter(), after: 0)
+            #expect(calls.count == 2)
+            #expect(calls.last?.origin == "playground")
+            #expect(calls.last?.userID == "oncall")
+            #expect(calls.last?.outcome == "ok")
+        }
+    }
+
+    @Test func aReplayCanGoToAnotherRoute() async throws {
+        let directory = try temporaryDirectory()
+        try await withSimulator { fixture in
+            let configurationPath = try writeConfiguration(baseURL: fixture.baseURL, directory: directory)
+            let requestID = try await journaledCall(configurationPath: configurationPath, model: "openai/gpt-4o-mini")
+            let replay = try await switchboard([
+                "replay", String(requestID.prefix(14)), "--route", "anthropic/claude-haiku-4-5", "--config",
+                configurationPath,
+            ])
+            #expect(replay.status == 0, "\(replay.errors)")
+            let answeredBy = try #require(replay.output.split(separator: "\n").first { $0.hasPrefix("answered by") })
+            #expect(answeredBy.contains("openai/gpt-4o-mini") && answeredBy.contains("anthropic/claude-haiku-4-5"))
+        }
+    }
+
+    @Test func anUnknownCallOrABodilessJournalIsAClearError() async throws {
+        let directory = try temporaryDirectory()
+        try await withSimulator { fixture in
+            let configurationPath = try writeConfiguration(baseURL: fixture.baseURL, directory: directory)
+            _ = try await journaledCall(configurationPath: configurationPath, model: "openai/gpt-4o-mini")
+            let missing = try await switchboard(["replay", "req_nosuchcall", "--config", configurationPath])
+            #expect(missing.status == 1)
+            #expect(missing.errors.contains("no call req_nosuchcall in \(directory)/journal.sqlite"))
+        }
+        #expect(throws: SwitchboardError.self) { try ReplayRequest(journaled: nil) }
+    }
+
+    @Test(arguments: [
+        (#"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#, APIFormat.anthropic),
+        (#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#, .openAI),
+        (
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"system","content":"s"},{"role":"user","content":"hi"}]}"#,
+            .openAI
+        ),
+        (#"{"model":"m","max_tokens":10,"system":"s","messages":[{"role":"user","content":"hi"}]}"#, .anthropic),
+        (#"{"model":"m","max_completion_tokens":10,"messages":[{"role":"user","content":"hi"}]}"#, .openAI),
+    ])
+    func theCallersFormatIsToldFromTheBody(body: String, format: APIFormat) throws {
+        #expect(ReplayRequest.guessFormat(try JSONValue.parse(body)) == format)
+        #expect(try ReplayRequest(journaled: body).format == format)
+    }
+}
