@@ -104,6 +104,19 @@ struct HeadroomTests {
         #expect(headroom.inFlight == 1)
     }
 
+    @Test func aRefusedKeyIsPassedOverUntilItsPauseEnds() {
+        var headroom = reported(requests: 100)
+        headroom.refuse("401 invalid_api_key", now: start)
+        guard case .wait(let until, let reason) = headroom.reserve(estimate: small, now: start.addingTimeInterval(1))
+        else {
+            Issue.record("a refused key was used")
+            return
+        }
+        #expect(until == start.adding(Headroom.refusalPause))
+        #expect(reason == "the provider refused this key (401 invalid_api_key)")
+        #expect(headroom.reserve(estimate: small, now: until) == .send)
+    }
+
     @Test func tokensInFlightAreSubtractedFromWhatIsLeft() {
         var headroom = reported(requests: 100, tokens: 1000)
         #expect(headroom.reserve(estimate: TokenEstimate(input: 300, output: 300), now: start) == .send)

@@ -204,6 +204,35 @@ import Testing
         #expect(detail.attempts.map(\.httpStatus) == [529, 529, 529, 200])
     }
 
+    @Test func aKeyTheProviderRefusesIsPassedOverForAnotherOfThePool() async throws {
+        var simulator = SimulatorConfiguration.testing
+        simulator.keys["sk-sim-revoked-0001"] = .init(disabled: true)
+        let run = try await withPipeline(
+            simulator: simulator,
+            configure: {
+                $0.providers["openai"]?.apiKeys = ["sk-sim-revoked-0001", "sk-sim-working-0002"].map {
+                    Secret(value: $0, source: "test")
+                }
+            }
+        ) { bench in
+            var ids: [String] = []
+            for _ in 0..<2 {
+                let context = CallContext()
+                _ = try await bench.pipeline.chat(openAIRequest(model: "openai/gpt-4o-mini"), context: context)
+                ids.append(context.requestID)
+            }
+            return ids
+        }
+        let first = try #require(try run.journal.call(requestID: run.value[0]))
+        #expect(first.attempts.map(\.httpStatus) == [401, 200])
+        #expect(first.attempts.map(\.keyFingerprint) == ["sk-…0001", "sk-…0002"])
+        let message = try #require(first.attempts[0].errorMessage)
+        #expect(!message.contains("sk-sim-revoked-0001"), "a key never reaches the journal")
+        // The refused key is passed over at once from then on.
+        let second = try #require(try run.journal.call(requestID: run.value[1]))
+        #expect(second.attempts.map(\.keyFingerprint) == ["sk-…0002"])
+    }
+
     @Test func aClientErrorIsNotRetriedAndComesBackInTheCallersFormat() async throws {
         let clock = ManualClock()
         let run = try await withPipeline(clock: clock) { bench in

@@ -64,6 +64,12 @@ public struct Headroom: Sendable, Equatable, Codable {
     public private(set) var silent = false
     /// A 429's `retry-after`: nothing is sent on this key and model before then.
     public private(set) var blockedUntil: Date?
+    /// The provider refused the key itself (401, 403, an exhausted quota): the pool passes it
+    /// over until then.
+    public private(set) var refusedUntil: Date?
+    public private(set) var refusal: String?
+    /// How long a refused key is passed over before it is tried again.
+    public static let refusalPause: Duration = .seconds(300)
     private var leases: [Lease] = []
 
     public init() {}
@@ -113,6 +119,9 @@ public struct Headroom: Sendable, Equatable, Codable {
             hold(estimate, now: now)
             return .send
         }
+        if let refusedUntil, refusedUntil > now {
+            return .wait(until: refusedUntil, reason: "the provider refused this key (\(refusal ?? "refused"))")
+        }
         if let blockedUntil, blockedUntil > now {
             return .wait(until: blockedUntil, reason: "the provider answered 429 and asked to wait until then")
         }
@@ -152,6 +161,12 @@ public struct Headroom: Sendable, Equatable, Codable {
         } else {
             leases.append(Lease(expiresAt: end, calls: 1, input: estimate.input, output: estimate.output))
         }
+    }
+
+    /// Marks the key refused by the provider (`reason`: what it answered) for ``refusalPause``.
+    public mutating func refuse(_ reason: String, now: Date) {
+        refusedUntil = now.adding(Self.refusalPause)
+        refusal = reason
     }
 
     /// Ends a reservation made at `reservedAt` (the attempt was answered, failed or was

@@ -78,7 +78,8 @@ final class Pacer: Sendable {
         return .wait(until: earliest.until, reason: earliest.reason)
     }
 
-    /// Ends the attempt's reservation and takes in what the answer's headers reported.
+    /// Ends the attempt's reservation and takes in what the answer's headers reported; `refusal`
+    /// (what the provider answered) marks the key refused.
     func complete(
         provider: String,
         key: PoolKey,
@@ -86,11 +87,13 @@ final class Pacer: Sendable {
         estimate: TokenEstimate,
         reservedAt: Date,
         report: (RateLimitSnapshot, status: Int)?,
+        refusal: String? = nil,
         now: Date
     ) async throws {
         try await store.update(Self.storeKey(provider: provider, key: key, model: model), as: Headroom.self) { state in
             var headroom = state ?? Headroom()
             headroom.release(estimate, reservedAt: reservedAt)
+            if let refusal { headroom.refuse(refusal, now: now) }
             if let report { headroom.report(report.0, status: report.status, receivedAt: now) }
             state = headroom
         }

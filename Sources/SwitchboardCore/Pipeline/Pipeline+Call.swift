@@ -159,6 +159,7 @@ extension Pipeline {
         var backoff: Duration = .zero
         var advertised: Duration?
         var attempt = 0
+        var keySwitches = 0
         while true {
             attempt += 1
             if attempt > 1, !retryBudget.tryRetry(now: clock.now()) {
@@ -275,6 +276,7 @@ extension Pipeline {
             // What the answer taught: headroom, the circuit, the attempt's row.
             let head = outcome.head
             let snapshot = head.map { Self.rateLimitSnapshot($0, format: provider.kind, now: answeredAt) }
+            let refusal = outcome.failure.flatMap { $0.refusesKey ? "\($0.httpStatus ?? 0) \($0.errorClass)" : nil }
             await uncancellable { [pacer, logger, reservedAt, estimate = call.estimate] in
                 do {
                     try await pacer.complete(
@@ -284,6 +286,7 @@ extension Pipeline {
                         estimate: estimate,
                         reservedAt: reservedAt,
                         report: head.flatMap { head in snapshot.map { ($0, status: head.status) } },
+                        refusal: refusal,
                         now: answeredAt
                     )
                 } catch {
@@ -370,6 +373,13 @@ extension Pipeline {
                         return .failed(CancellationError())
                     }
                 case .nextTarget(let reason):
+                    // A key the provider refused is passed over; another key of the pool may serve.
+                    if failure.refusesKey, keySwitches < keys.count - 1 {
+                        keySwitches += 1
+                        backoff = .zero
+                        advertised = nil
+                        continue
+                    }
                     // The last target does not serve the model: the provider's own 404 says it best.
                     if isLast, failure.httpStatus == 404, let upstreamError { return .failed(upstreamError) }
                     return .nextTarget(reason: "\(reason); last: \(message)")

@@ -44,6 +44,12 @@ public enum AttemptFailure: Sendable, Equatable {
         case .streamBroken: true
         }
     }
+
+    /// The provider refused the key rather than the request: another key of the pool may serve.
+    public var refusesKey: Bool {
+        guard case .status(let status, let errorType, _, _) = self else { return false }
+        return status == 401 || status == 403 || errorType == "insufficient_quota"
+    }
 }
 
 /// A failure with no HTTP answer.
