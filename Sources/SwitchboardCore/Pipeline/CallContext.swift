@@ -20,6 +20,9 @@ public struct CallContext: Sendable {
     /// When the call must be over, retries and fallbacks included; the default is now plus
     /// `resilience.timeouts.total`.
     public var deadline: Date?
+    /// Called with the call's journal record (cost, tokens, attempts) as the call ends, before
+    /// the answer is released: how the gateway learns the cost for `x-switchboard-cost-usd`.
+    public var onRecord: (@Sendable (CallRecord) -> Void)?
 
     public init(
         requestID: String = CallContext.newRequestID(),
@@ -31,7 +34,8 @@ public struct CallContext: Sendable {
         step: Int? = nil,
         traceID: String? = nil,
         spanID: String? = nil,
-        deadline: Date? = nil
+        deadline: Date? = nil,
+        onRecord: (@Sendable (CallRecord) -> Void)? = nil
     ) {
         self.requestID = requestID
         self.origin = origin
@@ -43,6 +47,7 @@ public struct CallContext: Sendable {
         self.traceID = traceID
         self.spanID = spanID
         self.deadline = deadline
+        self.onRecord = onRecord
     }
 
     /// `req_` and 24 random hex digits.

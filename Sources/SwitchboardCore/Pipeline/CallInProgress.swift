@@ -56,9 +56,12 @@ struct CallInProgress<D: Dialect> {
         errorClass: String?,
         errorMessage: String?,
         responseBody: String?,
-        endedAt: Date
+        endedAt: Date,
+        prices: PriceBook
     ) -> CallRecord {
         let answer = tally.text
+        let tokens = attempts.isEmpty ? TokenCounts() : tally.journaledTokens(estimate: estimate)
+        let model = tally.model ?? target?.model
         let question = D.lastUserText(request)
         return CallRecord(
             requestID: context.requestID,
@@ -77,15 +80,16 @@ struct CallInProgress<D: Dialect> {
             route: route,
             provider: target?.provider,
             modelRequested: D.model(of: request),
-            modelUsed: tally.model ?? target?.model,
+            modelUsed: model,
             httpStatus: status,
             errorClass: errorClass,
             errorMessage: errorMessage,
             latencyMilliseconds: endedAt.duration(since: startedAt).millisecondsDouble,
             timeToFirstTokenMilliseconds: firstTokenAt.map { $0.duration(since: startedAt).millisecondsDouble },
-            tokens: attempts.isEmpty ? TokenCounts() : tally.journaledTokens(estimate: estimate),
-            // Prices arrive with cost accounting; until then the cost is unknown, never zero.
-            costNanoUSD: attempts.isEmpty ? 0 : nil,
+            tokens: tokens,
+            // A call that reached no provider cost nothing; a model without a price is unknown
+            // (NULL), never zero.
+            costNanoUSD: attempts.isEmpty ? 0 : model.flatMap { prices.cost(tokens, model: $0) },
             pacedMilliseconds: paced.millisecondsDouble,
             fellBack: fellBack,
             headroom: headroom,
@@ -168,8 +172,10 @@ extension Pipeline {
             errorClass: nil,
             errorMessage: nil,
             responseBody: response?.serialized() ?? call.streamSummary,
-            endedAt: clock.now()
+            endedAt: clock.now(),
+            prices: prices
         )
+        call.context.onRecord?(record)
         try await journalCall(record, cancelled: false)
         if let (sink, held) = sink { sink.yield(held) }
         return response
@@ -202,8 +208,10 @@ extension Pipeline {
             errorClass: errorClass,
             errorMessage: message,
             responseBody: body?.serialized() ?? (call.tally.text.isEmpty ? nil : call.streamSummary),
-            endedAt: clock.now()
+            endedAt: clock.now(),
+            prices: prices
         )
+        call.context.onRecord?(record)
         do {
             try await journalCall(record, cancelled: cancelled)
         } catch {

@@ -32,6 +32,8 @@ public final class Pipeline: Sendable {
     let breakers: Breakers
     let logger: Logger
     let keys: [String: [PoolKey]]
+    /// What calls cost: the shipped price book with `pricing.overrides_file` applied.
+    public let prices: PriceBook
     /// When each (provider, key, model)'s headroom was last journaled, to journal it at most once a second.
     private let headroomJournaled = Mutex<[String: Date]>([:])
 
@@ -43,7 +45,9 @@ public final class Pipeline: Sendable {
     ///   - clock: what backoff, pacing, deadlines and the journal's times use; the default is the
     ///     system clock; tests pass a manual one.
     ///   - random: jitter's source; tests pass a seeded one.
-    /// - Throws: ``StateStoreError`` when the state store cannot be opened.
+    ///   - prices: the default is the shipped price book with `pricing.overrides_file` applied.
+    /// - Throws: ``StateStoreError`` when the state store cannot be opened, ``PriceBookError`` when
+    ///   the price override file cannot be used.
     public init(
         configuration: SwitchboardConfiguration,
         journal: JournalWriter? = nil,
@@ -51,8 +55,10 @@ public final class Pipeline: Sendable {
         transport: (any ProviderTransport)? = nil,
         clock: any WallClock = SystemWallClock(),
         random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
+        prices: PriceBook? = nil,
         logger: Logger = Logger(label: "switchboard.pipeline")
     ) throws {
+        self.prices = try prices ?? PriceBook.load(overridesFile: configuration.pricing.overridesFile)
         self.configuration = configuration
         self.journal = journal
         self.clock = clock
