@@ -98,6 +98,7 @@ struct ConfigurationTests {
             "write it as provider/model"
         ),
         ("budgets:\n  default_user: { hard: 10, soft: 20 }\n", 2, "budgets.default_user", "must not exceed"),
+        ("budgets:\n  tenants:\n    acme: { soft: 20 }\n", 3, "budgets.tenants.acme", "needs a hard limit"),
         ("resilience:\n  timeouts: { total: 0s }\n", 2, "resilience.timeouts.total", "longer than zero"),
         ("providers:\n  mistral:\n    base_url: https://api.mistral.ai\n", 3, "providers.mistral", "kind: openai"),
     ])
@@ -151,6 +152,8 @@ struct ConfigurationTests {
               pacing: { enabled: false }
             budgets:
               default_user: { hard: 12.345, soft: 1 }
+              users: { ada: { hard: 100 } }
+              tenants: { acme: { hard: 1000, soft: 900 } }
             cache:
               exact: { max_memory: 3MB }
             console:
@@ -177,6 +180,8 @@ struct ConfigurationTests {
         #expect(reread.resilience.pacing.enabled == false)
         #expect(reread.budgets.defaultUser.hardNanoUSD == 12_345_000_000)
         #expect(reread.budgets.defaultUser.softNanoUSD == 1_000_000_000)
+        #expect(reread.budgets.users["ada"] == .init(hardNanoUSD: 100_000_000_000, softNanoUSD: 80_000_000_000))
+        #expect(reread.budgets.tenants["acme"]?.softNanoUSD == 900_000_000_000)
         #expect(reread.cache.exact.maxMemory == 3 << 20)
         #expect(reread.console.user == "yes")
         #expect(reread.routes["default"]?.cacheTTL == .seconds(600))

@@ -33,7 +33,9 @@ import Testing
         #expect(detail.attempts[1].backoffMilliseconds <= 200)
         #expect(detail.attempts[2].backoffMilliseconds <= 400)
         #expect(detail.summary.tokens.output > 0)
-        #expect(detail.summary.costNanoUSD == (try PriceBook.bundled()).cost(detail.summary.tokens, model: "gpt-4o-mini"))
+        #expect(
+            detail.summary.costNanoUSD == (try PriceBook.bundled()).cost(detail.summary.tokens, model: "gpt-4o-mini")
+        )
     }
 
     @Test func a429IsNeverRetriedBeforeItsRetryAfter() async throws {

@@ -288,17 +288,29 @@ extension SwitchboardConfiguration {
     }
 
     private mutating func readBudgets(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
-        try node.requireKnownKeys(["period", "default_user"])
+        try node.requireKnownKeys(["period", "default_user", "users", "tenants"])
         if let value = try node.member("period") {
             budgets.period = Budgets.Period(rawValue: try value.oneOf(Budgets.Period.allCases.map(\.rawValue)))!
         }
-        if let user = try node.member("default_user") {
-            try user.requireKnownKeys(["hard", "soft"])
-            if let value = try user.member("hard") { budgets.defaultUser.hardNanoUSD = try value.dollars() }
-            if let value = try user.member("soft") { budgets.defaultUser.softNanoUSD = try value.dollars() }
-            guard budgets.defaultUser.softNanoUSD <= budgets.defaultUser.hardNanoUSD else {
-                throw user.error("the soft budget must not exceed the hard one")
+        /// `{ hard: 50, soft: 40 }`; a missing soft limit is 80 % of the hard one.
+        func limit(_ node: ConfigNode, default fallback: Budgets.Limit?) throws(ConfigError) -> Budgets.Limit {
+            try node.requireKnownKeys(["hard", "soft"])
+            let hard = try node.member("hard")?.dollars() ?? fallback?.hardNanoUSD
+            guard let hard else {
+                throw node.error("a budget needs a hard limit in dollars, e.g. { hard: 100, soft: 80 }")
             }
+            let soft = try node.member("soft")?.dollars() ?? (fallback?.softNanoUSD ?? hard / 5 * 4)
+            guard soft <= hard else { throw node.error("the soft budget must not exceed the hard one") }
+            return Budgets.Limit(hardNanoUSD: hard, softNanoUSD: soft)
+        }
+        if let user = try node.member("default_user") {
+            budgets.defaultUser = try limit(user, default: budgets.defaultUser)
+        }
+        if let users = try node.member("users") {
+            for (name, value) in try users.members() { budgets.users[name] = try limit(value, default: nil) }
+        }
+        if let tenants = try node.member("tenants") {
+            for (name, value) in try tenants.members() { budgets.tenants[name] = try limit(value, default: nil) }
         }
     }
 

@@ -114,13 +114,15 @@ extension SwitchboardConfiguration {
         }
         out.section("budgets") {
             $0.value("period", budgets.period.rawValue)
-            $0.flow(
-                "default_user",
-                [
-                    ("hard", Self.dollars(budgets.defaultUser.hardNanoUSD)),
-                    ("soft", Self.dollars(budgets.defaultUser.softNanoUSD)),
-                ]
-            )
+            func limit(_ limit: Budgets.Limit) -> [(String, any Sendable)] {
+                [("hard", Self.dollars(limit.hardNanoUSD)), ("soft", Self.dollars(limit.softNanoUSD))]
+            }
+            $0.flow("default_user", limit(budgets.defaultUser))
+            for (title, limits) in [("users", budgets.users), ("tenants", budgets.tenants)] where !limits.isEmpty {
+                $0.section(title) { out in
+                    for (name, value) in limits.sorted(by: { $0.key < $1.key }) { out.flow(name, limit(value)) }
+                }
+            }
         }
         out.section("moderation") {
             $0.flow("local", [("enabled", moderation.localEnabled)])

@@ -260,10 +260,27 @@ public struct SwitchboardConfiguration: Sendable {
             case month, week, day
         }
 
+        /// A hard limit (calls are refused past it) and a soft one (an event and a console mark),
+        /// in nano-USD per period.
+        public struct Limit: Sendable, Equatable {
+            public var hardNanoUSD: Int64
+            public var softNanoUSD: Int64
+
+            public init(hardNanoUSD: Int64, softNanoUSD: Int64) {
+                self.hardNanoUSD = hardNanoUSD
+                self.softNanoUSD = softNanoUSD
+            }
+        }
+
         /// The default is the UTC calendar month.
         public var period: Period = .month
-        /// Per user, in nano-USD. The defaults are a hard limit of $50.00 and a warning at $40.00.
-        public var defaultUser = (hardNanoUSD: Int64(50_000_000_000), softNanoUSD: Int64(40_000_000_000))
+        /// Every user without a budget of their own. The defaults are a hard limit of $50.00 and
+        /// a warning at $40.00.
+        public var defaultUser = Limit(hardNanoUSD: 50_000_000_000, softNanoUSD: 40_000_000_000)
+        /// Budgets of named users. The default is none.
+        public var users: [String: Limit] = [:]
+        /// Budgets of tenants, over all their users. The default is none (tenants are unlimited).
+        public var tenants: [String: Limit] = [:]
     }
 
     // MARK: - moderation

@@ -20,6 +20,8 @@ struct CallInProgress<D: Dialect> {
     var paced: Duration = .zero
     var fellBack = false
     var headroom: JSONValue?
+    /// Budget reservations to settle when the call ends.
+    var budgetHolds: [BudgetLedger.Hold] = []
 
     init(request: D.Request, context: CallContext, startedAt: Date, stream: Bool, estimate: TokenEstimate) {
         self.request = request
@@ -60,7 +62,7 @@ struct CallInProgress<D: Dialect> {
         prices: PriceBook
     ) -> CallRecord {
         let answer = tally.text
-        let tokens = attempts.isEmpty ? TokenCounts() : tally.journaledTokens(estimate: estimate)
+        let tokens = self.tokens
         let model = tally.model ?? target?.model
         let question = D.lastUserText(request)
         return CallRecord(
@@ -89,7 +91,7 @@ struct CallInProgress<D: Dialect> {
             tokens: tokens,
             // A call that reached no provider cost nothing; a model without a price is unknown
             // (NULL), never zero.
-            costNanoUSD: attempts.isEmpty ? 0 : model.flatMap { prices.cost(tokens, model: $0) },
+            costNanoUSD: cost(prices: prices),
             pacedMilliseconds: paced.millisecondsDouble,
             fellBack: fellBack,
             headroom: headroom,
@@ -99,6 +101,18 @@ struct CallInProgress<D: Dialect> {
             attempts: attempts,
             events: events
         )
+    }
+
+    /// The tokens to journal and bill: none when no provider was reached.
+    var tokens: TokenCounts {
+        attempts.isEmpty ? TokenCounts() : tally.journaledTokens(estimate: estimate)
+    }
+
+    /// What the call cost in nano-dollars: 0 when no provider was reached, `nil` when the model
+    /// has no price.
+    func cost(prices: PriceBook) -> Int64? {
+        guard !attempts.isEmpty else { return 0 }
+        return (tally.model ?? target?.model).flatMap { prices.cost(tokens, model: $0) }
     }
 
     /// What a stream said, for the journal's response column: the text, the finish and the usage.
@@ -166,6 +180,7 @@ extension Pipeline {
     ) async throws
         -> D.Response?
     {
+        await settleBudgets(&call)
         let record = call.record(
             outcome: .ok,
             status: 200,
@@ -202,8 +217,9 @@ extension Pipeline {
             (status, errorClass, message) = (500, "internal", "\(error)")
             body = nil
         }
+        await settleBudgets(&call)
         let record = call.record(
-            outcome: .error,
+            outcome: Self.outcome(of: error),
             status: status,
             errorClass: errorClass,
             errorMessage: message,
@@ -221,6 +237,50 @@ extension Pipeline {
             )
         }
         return error
+    }
+
+    /// How a failed call is journaled: the caller's limits and budgets, moderation and validation
+    /// have outcomes of their own.
+    static func outcome(of error: any Error) -> CallOutcome {
+        guard let error = error as? SwitchboardError else { return .error }
+        switch error.code {
+        case .budgetExceeded: return .budget
+        case .rateLimited, .tokenLimited: return .rateLimited
+        case .moderationBlocked: return .blocked
+        case .invalidOutput: return .invalidOutput
+        default: return .error
+        }
+    }
+
+    /// Settles the call's budget reservations to its real cost, noting the soft limits it crossed.
+    func settleBudgets<D: Dialect>(_ call: inout CallInProgress<D>) async {
+        guard !call.budgetHolds.isEmpty else { return }
+        let holds = call.budgetHolds
+        call.budgetHolds = []
+        let cost = call.cost(prices: prices) ?? 0
+        let crossed = await uncancellable { [budgets, logger] in
+            do {
+                return try await budgets.settle(holds, cost: cost)
+            } catch {
+                logger.warning("state store failed; budget not settled", metadata: ["error": "\(error)"])
+                return []
+            }
+        }
+        for (hold, spent) in crossed {
+            call.events.append(
+                EventRecord(
+                    at: clock.now(),
+                    requestID: call.context.requestID,
+                    kind: "budget_soft",
+                    scope: hold.owner,
+                    detail: [
+                        "period": .string(hold.period), "spent_nano_usd": .integer(Int(spent)),
+                        "soft_nano_usd": .integer(Int(hold.softNanoUSD)),
+                        "hard_nano_usd": .integer(Int(hold.hardNanoUSD)),
+                    ]
+                )
+            )
+        }
     }
 
     /// Writes the call's row: durably (committed before the answer is released) when so

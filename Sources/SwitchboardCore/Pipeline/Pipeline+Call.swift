@@ -31,6 +31,22 @@ extension Pipeline {
         }
         call.route = route.name
 
+        // Budgets: reserve the worst case before anything is sent.
+        if !budgets.accounts(userID: context.userID, tenantID: context.tenantID).isEmpty {
+            do {
+                call.budgetHolds = try await budgets.reserve(
+                    userID: context.userID,
+                    tenantID: context.tenantID,
+                    worstCase: worstCase(route.targets, estimate: call.estimate),
+                    now: startedAt
+                )
+            } catch let error as SwitchboardError {
+                throw await fail(&call, error)
+            } catch {
+                logger.warning("state store failed; budget not checked", metadata: ["error": "\(error)"])
+            }
+        }
+
         var skipped: [String] = []
         var earliestRetry: Duration?
         var previous: (target: SwitchboardConfiguration.Target, reason: String)?
@@ -118,6 +134,19 @@ extension Pipeline {
                 "every attempt on every route target failed (\(call.attempts.count) attempts): \(summary)"
             )
         )
+    }
+
+    /// The most a call can cost on any of `targets`: its estimated input at the dearest input
+    /// price (a cache write may cost more than plain input) and its output ceiling. Targets
+    /// without a price add nothing.
+    func worstCase(_ targets: [SwitchboardConfiguration.Target], estimate: TokenEstimate) -> Int64 {
+        targets.compactMap { prices.prices(for: $0.model) }.map { model in
+            [
+                TokenCounts(input: estimate.input, output: estimate.output),
+                TokenCounts(cacheWrite5m: estimate.input, output: estimate.output),
+                TokenCounts(cacheWrite1h: estimate.input, output: estimate.output),
+            ].map(model.cost).max() ?? 0
+        }.max() ?? 0
     }
 
     /// The targets a model name stands for: a configured route, or a provider model.
