@@ -2,10 +2,11 @@ import Foundation
 import SwitchboardWire
 
 /// The budgets of users and tenants over the state store: reserve a call's worst case before it
-/// is sent, settle to its real cost after.
-final class BudgetLedger: Sendable {
+/// is sent, settle to its real cost after. The pipeline uses one; `switchboard bench budget`
+/// measures one.
+public final class BudgetLedger: Sendable {
     /// A reservation held by a call in flight.
-    struct Hold: Sendable {
+    public struct Hold: Sendable {
         /// `user ada` or `tenant acme`.
         var owner: String
         var storeKey: String
@@ -19,7 +20,7 @@ final class BudgetLedger: Sendable {
     let store: any StateStore
     let settings: SwitchboardConfiguration.Budgets
 
-    init(store: any StateStore, settings: SwitchboardConfiguration.Budgets) {
+    public init(store: any StateStore, settings: SwitchboardConfiguration.Budgets) {
         self.store = store
         self.settings = settings
     }
@@ -42,7 +43,7 @@ final class BudgetLedger: Sendable {
     /// Reserves `worstCase` in every account of the call.
     /// - Throws: ``SwitchboardError`` `budget_exceeded` naming the account that is spent (nothing
     ///   stays reserved then).
-    func reserve(userID: String?, tenantID: String?, worstCase: Int64, now: Date) async throws -> [Hold] {
+    public func reserve(userID: String?, tenantID: String?, worstCase: Int64, now: Date) async throws -> [Hold] {
         let (period, renews) = settings.period.period(containing: now)
         var holds: [Hold] = []
         for account in accounts(userID: userID, tenantID: tenantID) {
@@ -78,7 +79,8 @@ final class BudgetLedger: Sendable {
 
     /// Settles every hold to the call's real cost.
     /// - Returns: the holds whose account this call took past its soft limit, with what is spent.
-    func settle(_ holds: [Hold], cost: Int64) async throws -> [(hold: Hold, spent: Int64)] {
+    @discardableResult
+    public func settle(_ holds: [Hold], cost: Int64) async throws -> [(hold: Hold, spent: Int64)] {
         var crossed: [(Hold, Int64)] = []
         for hold in holds {
             let (before, after) = try await store.update(hold.storeKey, as: BudgetAccount.self) { state in

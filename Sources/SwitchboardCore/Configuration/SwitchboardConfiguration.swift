@@ -281,6 +281,8 @@ public struct SwitchboardConfiguration: Sendable {
         public var users: [String: Limit] = [:]
         /// Budgets of tenants, over all their users. The default is none (tenants are unlimited).
         public var tenants: [String: Limit] = [:]
+
+        public init() {}
     }
 
     // MARK: - moderation

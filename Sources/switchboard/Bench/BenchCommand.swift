@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SwitchboardCore
 import SwitchboardJournal
 import SwitchboardTesting
 import SwitchboardWire
@@ -10,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Switchboard on this machine and print a table (build with -c release first).",
-        subcommands: [JournalBench.self, PipelineBench.self]
+        subcommands: [JournalBench.self, PipelineBench.self, BudgetBench.self]
     )
 }
 
@@ -303,5 +304,73 @@ struct PipelineBench: AsyncParsableCommand {
                 + "p50 \(String(format: "%.1f", timings[timings.count / 2] * 1000)) ms, "
                 + "max \(String(format: "%.1f", timings.last! * 1000)) ms over \(timings.count) runs (goal ≤ 100 ms)"
         )
+    }
+}
+
+struct BudgetBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "budget",
+        abstract:
+            "Budget reserve + settle per call on the memory and SQLite state stores, alone and 50 users in parallel."
+    )
+
+    @Option(help: "Calls per measurement.") var calls = 5_000
+
+    func run() async throws {
+        print("machine: \(Machine.description)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "switchboard-bench-budget-\(getpid())"
+        ).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var settings = SwitchboardConfiguration.Budgets()
+        settings.defaultUser = .init(hardNanoUSD: Int64.max / 4, softNanoUSD: Int64.max / 4)
+        var table = TextTable([
+            ("store", .left), ("one call, p50", .right), ("p99", .right), ("1 user × 50 tasks", .right),
+            ("50 users × 1 task each", .right),
+        ])
+        let stores: [(String, any StateStore)] = [
+            ("memory", MemoryStateStore()), ("sqlite", try SQLiteStateStore(path: "\(directory)/state.sqlite")),
+        ]
+        for (name, store) in stores {
+            let ledger = BudgetLedger(store: store, settings: settings)
+            var timings = Timings()
+            let clock = ContinuousClock()
+            for _ in 0..<calls {
+                let start = clock.now
+                let holds = try await ledger.reserve(userID: "solo", tenantID: nil, worstCase: 25_000, now: Date())
+                try await ledger.settle(holds, cost: 20_000)
+                timings.seconds.append((clock.now - start).secondsDouble)
+            }
+            func parallel(users: Int) async throws -> Double {
+                let start = clock.now
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for task in 0..<50 {
+                        group.addTask {
+                            for _ in 0..<(calls / 50) {
+                                let holds = try await ledger.reserve(
+                                    userID: "user-\(task % users)",
+                                    tenantID: nil,
+                                    worstCase: 25_000,
+                                    now: Date()
+                                )
+                                try await ledger.settle(holds, cost: 20_000)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                return Double(calls / 50 * 50) / (clock.now - start).secondsDouble
+            }
+            let shared = try await parallel(users: 1)
+            let separate = try await parallel(users: 50)
+            table.add([
+                name, String(format: "%.0f µs", timings.percentile(0.5) * 1e6),
+                String(format: "%.0f µs", timings.percentile(0.99) * 1e6),
+                "\(Format.count(Int(shared))) calls/s", "\(Format.count(Int(separate))) calls/s",
+            ])
+        }
+        print(table.rendered, terminator: "")
+        print("each call: reserve the worst case, then settle to the real cost (two state-store updates)")
     }
 }
