@@ -136,6 +136,7 @@ import Testing
         #expect(detail.summary.attempts == 1, "a stream whose events reached the caller is never retried")
         #expect(detail.summary.tokens.output > 0)
         #expect(detail.summary.tokens.input > 0)
+        #expect((detail.summary.costNanoUSD ?? 0) > 0, "a stream cut by an error is billed for what was produced")
     }
 
     @Test(arguments: [false, true])
@@ -314,6 +315,9 @@ import Testing
         #expect(detail.summary.errorClass == "cancelled")
         #expect(detail.summary.tokens.output >= 2, "what was produced is recorded")
         #expect(detail.summary.tokens.input > 0)
+        let cost = try #require(detail.summary.costNanoUSD)
+        let billed = try PriceBook.bundled().cost(detail.summary.tokens, model: "gpt-4o-mini")
+        #expect(cost > 0 && cost == billed, "and billed")
     }
 
     @Test func twoPipelinesShareHeadroomThroughTheSQLiteStore() async throws {
