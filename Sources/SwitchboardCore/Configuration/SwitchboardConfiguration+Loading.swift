@@ -401,13 +401,12 @@ extension ConfigNode {
 
     /// Dollars (`50`, `50.00`, `$12.5`) as nano-USD, exactly.
     func dollars() throws(ConfigError) -> Int64 {
-        let text = try string().trimmingCharacters(in: .whitespaces)
-        let digits = text.hasPrefix("$") ? String(text.dropFirst()) : text
-        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = Int64(parts[0]), whole >= 0,
-            parts.count == 1 || (parts[1].count <= 9 && parts[1].allSatisfy(\.isNumber))
-        else { throw error("expected an amount in dollars such as 50 or 12.50, got '\(text)'") }
-        let fraction = parts.count == 2 ? Int64(parts[1] + String(repeating: "0", count: 9 - parts[1].count))! : 0
-        return whole * 1_000_000_000 + fraction
+        let text = try string()
+        guard let nanoUSD = NanoUSD.parse(text) else {
+            throw error(
+                "expected an amount in dollars such as 50 or 12.50, got '\(text.trimmingCharacters(in: .whitespaces))'"
+            )
+        }
+        return nanoUSD
     }
 }

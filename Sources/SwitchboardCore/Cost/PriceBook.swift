@@ -28,6 +28,19 @@ public struct TokenPrices: Sendable, Equatable {
         self.cacheWrite1h = cacheWrite1h
         self.output = output
     }
+
+    /// Prices read by key (`input`, `cached_input`, `cache_write_5m`, `cache_write_1h`,
+    /// `output`); `nil` when the input or the output price is missing.
+    init?<Failure: Error>(lookup price: (String) throws(Failure) -> Int64?) throws(Failure) {
+        guard let input = try price("input"), let output = try price("output") else { return nil }
+        self.init(
+            input: input,
+            cachedInput: try price("cached_input"),
+            cacheWrite5m: try price("cache_write_5m"),
+            cacheWrite1h: try price("cache_write_1h"),
+            output: output
+        )
+    }
 }
 
 /// What one model costs.
@@ -132,21 +145,15 @@ public struct PriceBook: Sendable {
             func prices(_ object: JSONValue) throws(PriceBookError) -> TokenPrices {
                 func price(_ key: String) throws(PriceBookError) -> Int64? {
                     guard let value = text(object[key]) else { return nil }
-                    guard let nano = Self.nanoPerMillion(value) else {
+                    guard let nano = NanoUSD.parse(value) else {
                         throw PriceBookError("\(name).\(key): '\(value)' is not a price in USD per million tokens")
                     }
                     return nano
                 }
-                guard let input = try price("input"), let output = try price("output") else {
+                guard let prices = try TokenPrices(lookup: price) else {
                     throw PriceBookError("\(name): input and output prices are required")
                 }
-                return TokenPrices(
-                    input: input,
-                    cachedInput: try price("cached_input"),
-                    cacheWrite5m: try price("cache_write_5m"),
-                    cacheWrite1h: try price("cache_write_1h"),
-                    output: output
-                )
+                return prices
             }
             guard let provider = entry["provider"]?.stringValue.flatMap(APIFormat.init(rawValue:)) else {
                 throw PriceBookError("\(name): provider must be openai or anthropic")
@@ -172,22 +179,15 @@ public struct PriceBook: Sendable {
             func price(_ key: String) throws(ConfigError) -> Int64? {
                 guard let value = try node.member(key) else { return nil }
                 let text = try value.string()
-                guard let nano = Self.nanoPerMillion(text) else {
+                guard let nano = NanoUSD.parse(text) else {
                     throw value.error("expected a price in USD per million tokens, such as 0.15, got '\(text)'")
                 }
                 return nano
             }
-            guard let input = try price("input") else { throw node.error("input is required (USD per million tokens)") }
-            guard let output = try price("output") else {
-                throw node.error("output is required (USD per million tokens)")
+            guard let prices = try TokenPrices(lookup: price) else {
+                throw node.error("input and output are required (USD per million tokens)")
             }
-            return TokenPrices(
-                input: input,
-                cachedInput: try price("cached_input"),
-                cacheWrite5m: try price("cache_write_5m"),
-                cacheWrite1h: try price("cache_write_1h"),
-                output: output
-            )
+            return prices
         }
         for (name, node) in try section.members() {
             try node.requireKnownKeys(["provider"] + priceKeys + ["long_context"])
@@ -229,21 +229,27 @@ public struct PriceBook: Sendable {
     public func cost(_ tokens: TokenCounts, model: String) -> Int64? {
         prices(for: model)?.cost(tokens)
     }
+}
 
-    /// "0.075" (USD per million tokens) → 75,000,000 nano-dollars per million tokens.
-    static func nanoPerMillion(_ text: String) -> Int64? {
-        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = Int64(parts[0]), whole >= 0, whole < 1_000_000 else {
-            return nil
-        }
+/// Dollar amounts as integer nano-dollars (1 USD = 10⁹), the unit of every cost, budget and price.
+enum NanoUSD {
+    /// `"0.075"` → 75,000,000; `"$12.50"` → 12,500,000,000. At most nine decimals; `nil` for
+    /// anything else (negative, exponent, too large).
+    static func parse(_ text: String) -> Int64? {
+        var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+        if digits.hasPrefix("$") { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts[0].allSatisfy(\.isASCII), let whole = Int64(parts[0]), whole >= 0,
+            whole < 1_000_000_000
+        else { return nil }
         var fraction: Int64 = 0
         if parts.count == 2 {
-            let digits = parts[1]
-            guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), let value = Int64(digits) else {
-                return nil
-            }
+            let decimals = parts[1]
+            guard !decimals.isEmpty, decimals.count <= 9, decimals.allSatisfy({ $0.isASCII && $0.isNumber }),
+                let value = Int64(decimals)
+            else { return nil }
             fraction = value
-            for _ in digits.count..<9 { fraction *= 10 }
+            for _ in decimals.count..<9 { fraction *= 10 }
         }
         return whole * 1_000_000_000 + fraction
     }
