@@ -56,7 +56,13 @@ struct BudgetPipelineTests {
 
     @Test func aHundredConcurrentCallsAgainstABudgetNeverOvershootIt() async throws {
         let store = MemoryStateStore()
-        let run = try await withPipeline(store: store, configure: { $0.budgets.users["ada"] = Self.tight }) { bench in
+        let run = try await withPipeline(
+            store: store,
+            configure: {
+                $0.budgets.users["ada"] = Self.tight
+                $0.limits.users["ada"] = .init(rpm: 1_000, tpm: 1_000_000)
+            }
+        ) { bench in
             let outcomes = await withTaskGroup(of: String.self) { group in
                 for index in 0..<100 {
                     group.addTask {
@@ -106,6 +112,7 @@ struct BudgetPipelineTests {
         let ok = try await withSimulator { fixture in
             var configuration = testConfiguration(baseURL: fixture.baseURL, directory: directory)
             configuration.budgets.users["ada"] = Self.tight
+            configuration.limits.users["ada"] = .init(rpm: 1_000, tpm: 1_000_000)
             let pipelines = try (0..<2).map { index in
                 try Pipeline(
                     configuration: configuration,

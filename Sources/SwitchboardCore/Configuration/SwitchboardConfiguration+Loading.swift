@@ -262,7 +262,7 @@ extension SwitchboardConfiguration {
     }
 
     private mutating func readLimits(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
-        try node.requireKnownKeys(["default_user", "anonymous", "shadow"])
+        try node.requireKnownKeys(["default_user", "anonymous", "shadow", "users", "routes", "over_output_cap"])
         func userLimits(_ node: ConfigNode, _ base: Limits.UserLimits, keys: [String]) throws(ConfigError)
             -> Limits.UserLimits
         {
@@ -285,6 +285,16 @@ extension SwitchboardConfiguration {
             )
         }
         if let value = try node.member("shadow") { limits.shadow = try value.bool() }
+        for (key, base) in [("users", limits.defaultUser), ("routes", limits.defaultUser)] {
+            guard let section = try node.member(key) else { continue }
+            for (name, value) in try section.members() {
+                let parsed = try userLimits(value, base, keys: ["rpm", "tpm", "max_output_tokens"])
+                if key == "users" { limits.users[name] = parsed } else { limits.routes[name] = parsed }
+            }
+        }
+        if let value = try node.member("over_output_cap") {
+            limits.overOutputCap = Limits.OverCap(rawValue: try value.oneOf(Limits.OverCap.allCases.map(\.rawValue)))!
+        }
     }
 
     private mutating func readBudgets(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {

@@ -111,6 +111,12 @@ extension SwitchboardConfiguration {
             $0.flow("default_user", fields(limits.defaultUser))
             $0.flow("anonymous", [("key", "ip")] + fields(limits.anonymous))
             $0.value("shadow", limits.shadow)
+            $0.value("over_output_cap", limits.overOutputCap.rawValue)
+            for (title, entries) in [("users", limits.users), ("routes", limits.routes)] where !entries.isEmpty {
+                $0.section(title) { out in
+                    for (name, value) in entries.sorted(by: { $0.key < $1.key }) { out.flow(name, fields(value)) }
+                }
+            }
         }
         out.section("budgets") {
             $0.value("period", budgets.period.rawValue)

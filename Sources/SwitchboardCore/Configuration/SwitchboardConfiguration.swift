@@ -239,10 +239,24 @@ public struct SwitchboardConfiguration: Sendable {
     // MARK: - limits
 
     public struct Limits: Sendable {
-        public struct UserLimits: Sendable {
+        public struct UserLimits: Sendable, Equatable {
             public var rpm: Int
             public var tpm: Int
             public var maxOutputTokens: Int?
+
+            public init(rpm: Int, tpm: Int, maxOutputTokens: Int? = nil) {
+                self.rpm = rpm
+                self.tpm = tpm
+                self.maxOutputTokens = maxOutputTokens
+            }
+        }
+
+        /// What a request over its output cap gets.
+        public enum OverCap: String, Sendable, CaseIterable {
+            /// Its `max_tokens` is lowered to the cap (and set when absent).
+            case clamp
+            /// It is refused with `bad_request`.
+            case refuse
         }
 
         /// The defaults are 60 requests and 100,000 tokens per minute, 4,096 output tokens per request.
@@ -251,6 +265,12 @@ public struct SwitchboardConfiguration: Sendable {
         public var anonymous = UserLimits(rpm: 10, tpm: 10_000, maxOutputTokens: nil)
         /// Count without refusing. The default is false.
         public var shadow = false
+        /// Limits of named users, instead of `defaultUser`. The default is none.
+        public var users: [String: UserLimits] = [:]
+        /// Per-user limits on a route, instead of the user's. The default is none.
+        public var routes: [String: UserLimits] = [:]
+        /// The default is `clamp`.
+        public var overOutputCap: OverCap = .clamp
     }
 
     // MARK: - budgets

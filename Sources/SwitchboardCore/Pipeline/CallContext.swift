@@ -20,6 +20,13 @@ public struct CallContext: Sendable {
     /// When the call must be over, retries and fallbacks included; the default is now plus
     /// `resilience.timeouts.total`.
     public var deadline: Date?
+    /// The caller's address, which anonymous callers are limited by.
+    public var clientAddress: String?
+    /// The caller's own limits (a virtual key's), instead of the configured ones.
+    public var limits: SwitchboardConfiguration.Limits.UserLimits?
+    /// Called with where the caller stands against its limits, as soon as that is known (also when
+    /// the call is refused): the gateway's rate-limit headers.
+    public var onLimits: (@Sendable (LimitStatus) -> Void)?
     /// Called with the call's journal record (cost, tokens, attempts) as the call ends, before
     /// the answer is released: how the gateway learns the cost for `x-switchboard-cost-usd`.
     public var onRecord: (@Sendable (CallRecord) -> Void)?
@@ -35,6 +42,9 @@ public struct CallContext: Sendable {
         traceID: String? = nil,
         spanID: String? = nil,
         deadline: Date? = nil,
+        clientAddress: String? = nil,
+        limits: SwitchboardConfiguration.Limits.UserLimits? = nil,
+        onLimits: (@Sendable (LimitStatus) -> Void)? = nil,
         onRecord: (@Sendable (CallRecord) -> Void)? = nil
     ) {
         self.requestID = requestID
@@ -47,6 +57,9 @@ public struct CallContext: Sendable {
         self.traceID = traceID
         self.spanID = spanID
         self.deadline = deadline
+        self.clientAddress = clientAddress
+        self.limits = limits
+        self.onLimits = onLimits
         self.onRecord = onRecord
     }
 

@@ -22,6 +22,8 @@ struct CallInProgress<D: Dialect> {
     var headroom: JSONValue?
     /// Budget reservations to settle when the call ends.
     var budgetHolds: [BudgetLedger.Hold] = []
+    /// The tokens charged to the caller's per-minute limit, to settle to what was used.
+    var limitCharge: (subject: String, limits: SwitchboardConfiguration.Limits.UserLimits, tokens: Int)?
 
     init(request: D.Request, context: CallContext, startedAt: Date, stream: Bool, estimate: TokenEstimate) {
         self.request = request
@@ -180,7 +182,7 @@ extension Pipeline {
     ) async throws
         -> D.Response?
     {
-        await settleBudgets(&call)
+        await settleCharges(&call)
         let record = call.record(
             outcome: .ok,
             status: 200,
@@ -217,7 +219,7 @@ extension Pipeline {
             (status, errorClass, message) = (500, "internal", "\(error)")
             body = nil
         }
-        await settleBudgets(&call)
+        await settleCharges(&call)
         let record = call.record(
             outcome: Self.outcome(of: error),
             status: status,
@@ -252,8 +254,27 @@ extension Pipeline {
         }
     }
 
-    /// Settles the call's budget reservations to its real cost, noting the soft limits it crossed.
-    func settleBudgets<D: Dialect>(_ call: inout CallInProgress<D>) async {
+    /// Settles the call's budget reservations to its real cost, noting the soft limits it crossed,
+    /// and its per-minute token charge to the tokens it used.
+    func settleCharges<D: Dialect>(_ call: inout CallInProgress<D>) async {
+        if let charge = call.limitCharge {
+            call.limitCharge = nil
+            let used = call.tokens.totalInput + call.tokens.output
+            let now = clock.now()
+            await uncancellable { [limiter, logger] in
+                do {
+                    try await limiter.settle(
+                        subject: charge.subject,
+                        limits: charge.limits,
+                        charged: charge.tokens,
+                        used: used,
+                        now: now
+                    )
+                } catch {
+                    logger.warning("state store failed; token limit not settled", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         guard !call.budgetHolds.isEmpty else { return }
         let holds = call.budgetHolds
         call.budgetHolds = []

@@ -38,6 +38,10 @@ protocol Dialect: SendableMetatype {
     static func translator(from format: APIFormat, plan: Translation.Plan, request: Request, created: Int) -> Translator
     /// The event that ends a stream; it is held back until the call is journaled.
     static func isTerminal(_ event: Event) -> Bool
+    /// The output ceiling the request asks for, if any.
+    static func maxOutput(of request: Request) -> Int?
+    /// Sets the output ceiling.
+    static func setMaxOutput(_ request: inout Request, to tokens: Int)
 }
 
 /// Turns a provider's stream events into the caller's.
@@ -58,6 +62,16 @@ enum OpenAIDialect: Dialect {
     static var format: APIFormat { .openAI }
     static func model(of request: Request) -> String { request.model }
     static func isStreaming(_ request: Request) -> Bool { request.isStreaming }
+    static func maxOutput(of request: Request) -> Int? { request.requestedMaxOutputTokens }
+
+    static func setMaxOutput(_ request: inout Request, to tokens: Int) {
+        // Keep the caller's spelling: `max_tokens` stays `max_tokens`.
+        if request.maxCompletionTokens == nil, request.maxTokens != nil {
+            request.maxTokens = tokens
+        } else {
+            request.maxCompletionTokens = tokens
+        }
+    }
 
     static func estimate(_ request: Request, defaultMaxOutput: Int) -> TokenEstimate {
         TokenEstimate(request, defaultMaxOutput: defaultMaxOutput)
@@ -147,6 +161,8 @@ enum AnthropicDialect: Dialect {
     static var format: APIFormat { .anthropic }
     static func model(of request: Request) -> String { request.model }
     static func isStreaming(_ request: Request) -> Bool { request.isStreaming }
+    static func maxOutput(of request: Request) -> Int? { request.maxTokens }
+    static func setMaxOutput(_ request: inout Request, to tokens: Int) { request.maxTokens = tokens }
 
     static func estimate(_ request: Request, defaultMaxOutput: Int) -> TokenEstimate { TokenEstimate(request) }
 

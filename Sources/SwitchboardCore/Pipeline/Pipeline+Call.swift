@@ -13,6 +13,16 @@ extension Pipeline {
     {
         let startedAt = clock.now()
         let deadline = context.deadline ?? startedAt.adding(configuration.resilience.timeouts.total)
+        // The caller's limits, and its cap on output tokens per request.
+        let limited = limitSubject(context, model: D.model(of: request))
+        var request = request
+        var overCap: (asked: Int?, cap: Int)?
+        if let cap = context.limits?.maxOutputTokens ?? limited?.limits.maxOutputTokens,
+            (D.maxOutput(of: request) ?? Int.max) > cap
+        {
+            overCap = (D.maxOutput(of: request), cap)
+            if configuration.limits.overOutputCap == .clamp { D.setMaxOutput(&request, to: cap) }
+        }
         var call = CallInProgress<D>(
             request: request,
             context: context,
@@ -30,6 +40,66 @@ extension Pipeline {
             throw await fail(&call, error)
         }
         call.route = route.name
+        if let overCap, configuration.limits.overOutputCap == .refuse {
+            throw await fail(
+                &call,
+                SwitchboardError(
+                    .badRequest,
+                    "max_tokens \(overCap.asked.map(String.init) ?? "(unset)") is over this caller's cap of \(overCap.cap) output tokens per request; ask for at most \(overCap.cap)",
+                    param: D.format == .openAI ? "max_completion_tokens" : "max_tokens"
+                )
+            )
+        }
+
+        // Per-user limits: one request and the estimated tokens per minute.
+        if let limited {
+            do {
+                let status = try await limiter.admit(
+                    subject: limited.subject,
+                    limits: limited.limits,
+                    tokens: call.estimate.total,
+                    shadow: configuration.limits.shadow,
+                    now: startedAt
+                )
+                context.onLimits?(status)
+                if status.allowed || status.shadow {
+                    call.limitCharge = (limited.subject, limited.limits, call.estimate.total)
+                }
+                if !status.allowed {
+                    let requests = !status.requests.allowed
+                    let decision = requests ? status.requests : status.tokens
+                    let unit = requests ? "requests" : "tokens"
+                    let message =
+                        decision.retryAfter == nil
+                        ? "this call's \(call.estimate.total) estimated tokens are over \(status.subject)'s whole limit of \(decision.limit) tokens per minute; send less, or ask for a higher limit"
+                        : "\(status.subject) is over its limit of \(decision.limit) \(unit) per minute; retry after \(GoDuration.format(decision.retryAfter ?? .zero))"
+                    if status.shadow {
+                        call.events.append(
+                            EventRecord(
+                                at: startedAt,
+                                requestID: context.requestID,
+                                kind: "limit_shadow",
+                                scope: status.subject,
+                                detail: ["limit": .string(unit), "message": .string(message)]
+                            )
+                        )
+                    } else {
+                        throw await fail(
+                            &call,
+                            SwitchboardError(
+                                requests ? .rateLimited : .tokenLimited,
+                                message,
+                                retryAfter: decision.retryAfter
+                            )
+                        )
+                    }
+                }
+            } catch let error as SwitchboardError {
+                throw error
+            } catch {
+                logger.warning("state store failed; limits not checked", metadata: ["error": "\(error)"])
+            }
+        }
 
         // Budgets: reserve the worst case before anything is sent.
         if !budgets.accounts(userID: context.userID, tenantID: context.tenantID).isEmpty {
@@ -134,6 +204,21 @@ extension Pipeline {
                 "every attempt on every route target failed (\(call.attempts.count) attempts): \(summary)"
             )
         )
+    }
+
+    /// Who a call's per-minute limits count against, and which limits: a user (their own limits,
+    /// the route's, or the default), else the caller's address (the anonymous limits); `nil` for
+    /// a library call with neither.
+    func limitSubject(_ context: CallContext, model: String) -> (
+        subject: String, limits: SwitchboardConfiguration.Limits.UserLimits
+    )? {
+        let settings = configuration.limits
+        if let user = context.userID {
+            let limits = context.limits ?? settings.routes[model] ?? settings.users[user] ?? settings.defaultUser
+            return ("user:\(user)", limits)
+        }
+        if let address = context.clientAddress { return ("ip:\(address)", context.limits ?? settings.anonymous) }
+        return nil
     }
 
     /// The most a call can cost on any of `targets`: its estimated input at the dearest input

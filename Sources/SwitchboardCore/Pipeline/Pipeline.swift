@@ -31,6 +31,7 @@ public final class Pipeline: Sendable {
     let pacer: Pacer
     let breakers: Breakers
     let budgets: BudgetLedger
+    let limiter: RateLimiter
     let logger: Logger
     let keys: [String: [PoolKey]]
     /// What calls cost: the shipped price book with `pricing.overrides_file` applied.
@@ -87,6 +88,7 @@ public final class Pipeline: Sendable {
         pacer = Pacer(store: self.store, enabled: resilience.pacing.enabled)
         breakers = Breakers(store: self.store, settings: CircuitBreaker.Settings(resilience.breaker))
         budgets = BudgetLedger(store: self.store, settings: configuration.budgets)
+        limiter = RateLimiter(store: self.store)
         keys = configuration.providers.mapValues { $0.apiKeys.map(PoolKey.init) }
     }
 
