@@ -20,6 +20,8 @@ public struct CallContext: Sendable {
     /// When the call must be over, retries and fallbacks included; the default is now plus
     /// `resilience.timeouts.total`.
     public var deadline: Date?
+    /// The request's `x-switchboard-cache-control`.
+    public var cacheControl: CacheControl?
     /// The caller's address, which anonymous callers are limited by.
     public var clientAddress: String?
     /// The caller's own limits (a virtual key's), instead of the configured ones.
@@ -42,6 +44,7 @@ public struct CallContext: Sendable {
         traceID: String? = nil,
         spanID: String? = nil,
         deadline: Date? = nil,
+        cacheControl: CacheControl? = nil,
         clientAddress: String? = nil,
         limits: SwitchboardConfiguration.Limits.UserLimits? = nil,
         onLimits: (@Sendable (LimitStatus) -> Void)? = nil,
@@ -57,6 +60,7 @@ public struct CallContext: Sendable {
         self.traceID = traceID
         self.spanID = spanID
         self.deadline = deadline
+        self.cacheControl = cacheControl
         self.clientAddress = clientAddress
         self.limits = limits
         self.onLimits = onLimits

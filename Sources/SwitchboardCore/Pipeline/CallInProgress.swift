@@ -22,6 +22,10 @@ struct CallInProgress<D: Dialect> {
     var headroom: JSONValue?
     /// Budget reservations to settle when the call ends.
     var budgetHolds: [BudgetLedger.Hold] = []
+    /// The exact cache's outcome, what a hit saved, and the entry this call is to write.
+    var cacheOutcome: CacheOutcome?
+    var savedNanoUSD: Int64 = 0
+    var cacheWrite: (key: String, ttl: Duration)?
     /// The tokens charged to the caller's per-minute limit, to settle to what was used.
     var limitCharge: (subject: String, limits: SwitchboardConfiguration.Limits.UserLimits, tokens: Int)?
 
@@ -94,6 +98,8 @@ struct CallInProgress<D: Dialect> {
             // A call that reached no provider cost nothing; a model without a price is unknown
             // (NULL), never zero.
             costNanoUSD: cost(prices: prices),
+            savedNanoUSD: savedNanoUSD,
+            cache: cacheOutcome,
             pacedMilliseconds: paced.millisecondsDouble,
             fellBack: fellBack,
             headroom: headroom,
@@ -178,13 +184,15 @@ extension Pipeline {
     func succeed<D: Dialect>(
         _ call: inout CallInProgress<D>,
         response: D.Response?,
-        sink: (StreamSink<D.Event>, [D.Event])?
+        sink: (StreamSink<D.Event>, [D.Event])?,
+        outcome: CallOutcome = .ok
     ) async throws
         -> D.Response?
     {
         await settleCharges(&call)
+        await storeInCache(&call, response: response)
         let record = call.record(
-            outcome: .ok,
+            outcome: outcome,
             status: 200,
             errorClass: nil,
             errorMessage: nil,
@@ -220,6 +228,10 @@ extension Pipeline {
             body = nil
         }
         await settleCharges(&call)
+        if let write = call.cacheWrite, let cache {
+            call.cacheWrite = nil
+            await uncancellable { await cache.finish(write.key, with: nil) }
+        }
         let record = call.record(
             outcome: Self.outcome(of: error),
             status: status,
@@ -239,6 +251,30 @@ extension Pipeline {
             )
         }
         return error
+    }
+
+    /// Stores a good answer in the exact cache (handing it to the calls that joined this one).
+    func storeInCache<D: Dialect>(_ call: inout CallInProgress<D>, response: D.Response?) async {
+        guard let write = call.cacheWrite, let cache else { return }
+        call.cacheWrite = nil
+        let now = clock.now()
+        let whole =
+            response
+            ?? D.response(
+                from: call.tally,
+                request: call.request,
+                requestID: call.context.requestID,
+                created: Int(now.timeIntervalSince1970)
+            )
+        let entry = whole.map {
+            CacheEntry(
+                response: $0.json,
+                costNanoUSD: call.cost(prices: prices),
+                storedAt: now,
+                expiresAt: now.adding(write.ttl)
+            )
+        }
+        await uncancellable { await cache.finish(write.key, with: entry) }
     }
 
     /// How a failed call is journaled: the caller's limits and budgets, moderation and validation

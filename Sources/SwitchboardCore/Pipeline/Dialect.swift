@@ -42,6 +42,52 @@ protocol Dialect: SendableMetatype {
     static func maxOutput(of request: Request) -> Int?
     /// Sets the output ceiling.
     static func setMaxOutput(_ request: inout Request, to tokens: Int)
+    /// Temperature 0 or a seed: the same request should get the same answer.
+    static func isDeterministic(_ request: Request) -> Bool
+    /// A whole answer as the upstream answer it would have been.
+    static func answer(_ response: Response) -> UpstreamAnswer
+}
+
+extension Dialect {
+    /// A whole answer as the caller's stream events (a streaming cache hit).
+    static func replay(_ response: Response, request: Request, created: Int) -> [Event] {
+        let message: Anthropic.MessageResponse
+        switch answer(response) {
+        case .anthropic(let anthropic): message = anthropic
+        case .openAI(let completion):
+            message = Translation.anthropicMessage(
+                from: completion,
+                plan: Translation.Plan(requestedModel: completion.model)
+            )
+        }
+        var translator = translator(
+            from: .anthropic,
+            plan: Translation.Plan(requestedModel: model(of: request)),
+            request: request,
+            created: created
+        )
+        var events: [Event] = []
+        for event in StreamReplay.events(of: message) { events += translator.translate(.anthropic(event)) }
+        return events + translator.finish()
+    }
+
+    /// A streamed text answer as a whole one, to cache; `nil` when it used tools (whose calls a
+    /// tally does not keep).
+    static func response(from tally: AnswerTally, request: Request, requestID: String, created: Int) -> Response? {
+        guard !tally.usedTools, tally.complete || tally.finishReason != nil else { return nil }
+        let message = Anthropic.MessageResponse(
+            id: "msg_" + requestID.replacingOccurrences(of: "req_", with: ""),
+            content: [.text(tally.text)],
+            model: tally.model ?? model(of: request),
+            stopReason: StreamReplay.anthropicStopReason(tally.finishReason),
+            usage: Anthropic.Usage(inputTokens: tally.tokens.input, outputTokens: tally.tokens.output)
+        )
+        return response(
+            from: .anthropic(message),
+            plan: Translation.Plan(requestedModel: model(of: request)),
+            created: created
+        )
+    }
 }
 
 /// Turns a provider's stream events into the caller's.
@@ -63,6 +109,8 @@ enum OpenAIDialect: Dialect {
     static func model(of request: Request) -> String { request.model }
     static func isStreaming(_ request: Request) -> Bool { request.isStreaming }
     static func maxOutput(of request: Request) -> Int? { request.requestedMaxOutputTokens }
+    static func isDeterministic(_ request: Request) -> Bool { request.temperature == 0 || request.seed != nil }
+    static func answer(_ response: Response) -> UpstreamAnswer { .openAI(response) }
 
     static func setMaxOutput(_ request: inout Request, to tokens: Int) {
         // Keep the caller's spelling: `max_tokens` stays `max_tokens`.
@@ -162,6 +210,8 @@ enum AnthropicDialect: Dialect {
     static func model(of request: Request) -> String { request.model }
     static func isStreaming(_ request: Request) -> Bool { request.isStreaming }
     static func maxOutput(of request: Request) -> Int? { request.maxTokens }
+    static func isDeterministic(_ request: Request) -> Bool { request.temperature == 0 }
+    static func answer(_ response: Response) -> UpstreamAnswer { .anthropic(response) }
     static func setMaxOutput(_ request: inout Request, to tokens: Int) { request.maxTokens = tokens }
 
     static func estimate(_ request: Request, defaultMaxOutput: Int) -> TokenEstimate { TokenEstimate(request) }
@@ -234,6 +284,8 @@ struct AnswerTally: Sendable {
     var sawToken = false
     /// The stream's last event has arrived.
     var complete = false
+    /// The answer called tools.
+    var usedTools = false
 
     init() {}
 
@@ -272,6 +324,7 @@ struct AnswerTally: Sendable {
             for call in choice.delta.toolCalls ?? [] {
                 text += call.arguments ?? ""
                 token = true
+                usedTools = true
             }
             if let finish = choice.finishReason {
                 finishReason = finish
@@ -289,6 +342,7 @@ struct AnswerTally: Sendable {
                 record(message.usage)
                 return false
             case .contentBlockDelta(_, let delta):
+                if delta.partialJSON != nil { usedTools = true }
                 text += delta.text ?? delta.partialJSON ?? ""
                 sawToken = true
                 return true

@@ -101,6 +101,29 @@ extension Pipeline {
             }
         }
 
+        // The exact cache: a hit (or the answer of an identical call in flight) costs nothing.
+        if let cache {
+            if let plan = cachePlan(D.self, request, context: context, route: route.name) {
+                call.cacheOutcome = .miss
+                var lookup = ExactCache.Lookup.lead
+                if plan.read { lookup = await cache.lookup(plan.key, now: startedAt) }
+                switch lookup {
+                case .hit(let entry), .joined(let entry?):
+                    let outcome: CacheOutcome = if case .hit = lookup { .hit } else { .joined }
+                    if case .served(let response) = try await serveCached(&call, entry, outcome: outcome, sink: sink) {
+                        return response
+                    }
+                    call.cacheWrite = (plan.key, plan.ttl)
+                case .joined(nil):
+                    break  // the identical call failed: ask the provider
+                case .lead:
+                    call.cacheWrite = (plan.key, plan.ttl)
+                }
+            } else {
+                call.cacheOutcome = .bypass
+            }
+        }
+
         // Budgets: reserve the worst case before anything is sent.
         if !budgets.accounts(userID: context.userID, tenantID: context.tenantID).isEmpty {
             do {
@@ -204,6 +227,58 @@ extension Pipeline {
                 "every attempt on every route target failed (\(call.attempts.count) attempts): \(summary)"
             )
         )
+    }
+
+    /// Whether the exact cache takes part in a call, under which key and for how long: a route's
+    /// `cache.ttl` or the caller's `x-switchboard-cache-control: ttl=N` opt in; otherwise only
+    /// deterministic requests (temperature 0 or a seed) are cached, for `cache.exact.default_ttl`,
+    /// unless `deterministic_only` is off. `no-store` bypasses the cache; `no-cache` skips the
+    /// lookup but stores the new answer.
+    func cachePlan<D: Dialect>(_ dialect: D.Type, _ request: D.Request, context: CallContext, route: String?) -> (
+        key: String, ttl: Duration, read: Bool
+    )? {
+        let exact = configuration.cache.exact
+        var ttl: Duration?
+        switch context.cacheControl {
+        case .noStore: return nil
+        case .ttl(let requested): ttl = requested
+        case .noCache, nil: break
+        }
+        ttl = ttl ?? route.flatMap { configuration.routes[$0]?.cacheTTL }
+        if ttl == nil, !exact.deterministicOnly || D.isDeterministic(request) { ttl = exact.defaultTTL }
+        guard let ttl else { return nil }
+        return (
+            CacheKey.make(format: D.format, body: request.json, tenant: context.tenantID), ttl,
+            context.cacheControl != .noCache
+        )
+    }
+
+    /// Answers from a cache entry: the whole response, or its events for a stream; journaled with
+    /// outcome `cached`, cost 0 and the cost it saved.
+    func serveCached<D: Dialect>(
+        _ call: inout CallInProgress<D>,
+        _ entry: CacheEntry,
+        outcome: CacheOutcome,
+        sink: StreamSink<D.Event>?
+    ) async throws -> CacheService<D.Response> {
+        guard let response = try? D.Response(json: entry.response) else {
+            logger.warning(
+                "a cache entry does not read as a response; asking the provider",
+                metadata: ["request.id": "\(call.context.requestID)"]
+            )
+            return .unreadable
+        }
+        call.cacheOutcome = outcome
+        call.savedNanoUSD = entry.costNanoUSD ?? 0
+        call.tally = AnswerTally(D.answer(response))
+        call.firstTokenAt = clock.now()
+        guard let sink else {
+            return .served(try await succeed(&call, response: response, sink: nil, outcome: .cached))
+        }
+        let events = D.replay(response, request: call.request, created: Int(clock.now().timeIntervalSince1970))
+        sink.yield(events.filter { !D.isTerminal($0) })
+        _ = try await succeed(&call, response: nil, sink: (sink, events.filter(D.isTerminal)), outcome: .cached)
+        return .served(nil)
     }
 
     /// Who a call's per-minute limits count against, and which limits: a user (their own limits,
@@ -777,4 +852,12 @@ extension AttemptFailure {
 /// happen after a caller went away (releasing headroom, journaling the call).
 func uncancellable<Result: Sendable>(_ operation: @escaping @Sendable () async -> Result) async -> Result {
     await Task { await operation() }.value
+}
+
+/// What answering from a cache entry came to.
+enum CacheService<Response> {
+    /// Answered: the whole response, or `nil` for a stream (its events went to the caller).
+    case served(Response?)
+    /// The entry did not read as a response: ask the provider (and replace it).
+    case unreadable
 }

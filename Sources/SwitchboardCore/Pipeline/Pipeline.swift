@@ -32,6 +32,8 @@ public final class Pipeline: Sendable {
     let breakers: Breakers
     let budgets: BudgetLedger
     let limiter: RateLimiter
+    /// The exact-match cache; `nil` when `cache.exact.enabled` is false.
+    public let cache: ExactCache?
     let logger: Logger
     let keys: [String: [PoolKey]]
     /// What calls cost: the shipped price book with `pricing.overrides_file` applied.
@@ -89,6 +91,14 @@ public final class Pipeline: Sendable {
         breakers = Breakers(store: self.store, settings: CircuitBreaker.Settings(resilience.breaker))
         budgets = BudgetLedger(store: self.store, settings: configuration.budgets)
         limiter = RateLimiter(store: self.store)
+        let exact = configuration.cache.exact
+        cache =
+            exact.enabled
+            ? try ExactCache(
+                maxMemory: exact.maxMemory,
+                sqlitePath: store == nil && configuration.state.backend == .sqlite
+                    ? configuration.state.sqlitePath : nil
+            ) : nil
         keys = configuration.providers.mapValues { $0.apiKeys.map(PoolKey.init) }
     }
 

@@ -1,0 +1,211 @@
+import Foundation
+import GRDB
+import SwitchboardWire
+import Synchronization
+
+/// A cached answer: the whole response in the caller's format, and what it cost when it was made.
+public struct CacheEntry: Sendable, Equatable {
+    /// The response, in the format of the key's requests.
+    public var response: JSONValue
+    /// What the answer cost when it was made: what each hit saves. `nil` when it had no price.
+    public var costNanoUSD: Int64?
+    public var storedAt: Date
+    public var expiresAt: Date
+
+    public init(response: JSONValue, costNanoUSD: Int64?, storedAt: Date, expiresAt: Date) {
+        self.response = response
+        self.costNanoUSD = costNanoUSD
+        self.storedAt = storedAt
+        self.expiresAt = expiresAt
+    }
+
+    var bytes: [UInt8] {
+        JSONValue.object([
+            "response": response, "cost_nano_usd": costNanoUSD.map { .integer(Int($0)) } ?? .null,
+            "stored_at": .double(storedAt.timeIntervalSince1970),
+        ]).serializedBytes()
+    }
+
+    init?(bytes: [UInt8], expiresAt: Date) {
+        guard let json = try? JSONValue.parse(bytes), let response = json["response"],
+            let stored = json["stored_at"]?.doubleValue
+        else { return nil }
+        self.response = response
+        self.costNanoUSD = json["cost_nano_usd"]?.intValue.map(Int64.init)
+        self.storedAt = Date(timeIntervalSince1970: stored)
+        self.expiresAt = expiresAt
+    }
+}
+
+/// The exact-match cache: a bounded in-memory LRU (by bytes) in front of a SQLite table that
+/// every process on the host shares, with single flight — identical concurrent misses wait for
+/// the first one's answer instead of each asking the provider.
+public final class ExactCache: Sendable {
+    /// What a lookup found.
+    public enum Lookup: Sendable {
+        case hit(CacheEntry)
+        /// No entry and nobody making one: this call makes it and must ``finish(_:with:)`` the key.
+        case lead
+        /// Another call was making the entry; this is what it made (`nil` when it failed).
+        case joined(CacheEntry?)
+    }
+
+    private struct Resident {
+        var entry: CacheEntry
+        var size: Int
+        var lastUsed: UInt64
+    }
+
+    private struct State {
+        var resident: [String: Resident] = [:]
+        var bytes = 0
+        var tick: UInt64 = 0
+        var inFlight: [String: [CheckedContinuation<Lookup, Never>]] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let maxMemory: Int
+    private let database: DatabaseQueue?
+
+    /// - Parameters:
+    ///   - maxMemory: the in-memory LRU's bound in bytes of stored answers.
+    ///   - sqlitePath: the shared SQLite file (the state store's); `nil` keeps the cache in memory.
+    /// - Throws: ``StateStoreError`` when the file cannot be opened.
+    public init(maxMemory: Int, sqlitePath: String?) throws(StateStoreError) {
+        self.maxMemory = maxMemory
+        guard let sqlitePath else {
+            database = nil
+            return
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.label = "switchboard.cache"
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = OFF") }
+        do {
+            let database = try DatabaseQueue(path: sqlitePath, configuration: configuration)
+            try database.writeWithoutTransaction { db in
+                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                }
+            }
+            try database.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE IF NOT EXISTS cache (
+                            key TEXT PRIMARY KEY NOT NULL,   -- SHA-256 of the canonical request, format and tenant
+                            value BLOB NOT NULL,             -- {"response", "cost_nano_usd", "stored_at"} as JSON
+                            expires_at REAL NOT NULL         -- Unix seconds
+                        ) WITHOUT ROWID
+                        """
+                )
+            }
+            self.database = database
+        } catch {
+            throw StateStoreError(
+                "the cache store \(sqlitePath) cannot be opened: \(error.localizedDescription); check the path and its permissions, or set state.backend: memory"
+            )
+        }
+    }
+
+    /// Finds `key`'s entry, joins a call already making it, or makes this call its maker.
+    public func lookup(_ key: String, now: Date) async -> Lookup {
+        if let entry = memoryEntry(key, now: now) { return .hit(entry) }
+        if let entry = await storedEntry(key, now: now) {
+            remember(key, entry)
+            return .hit(entry)
+        }
+        // Between the reads above and here another call may have finished the entry.
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Lookup, Never>) in
+            let found = state.withLock { state -> Lookup? in
+                if let resident = state.resident[key], resident.entry.expiresAt > now { return .hit(resident.entry) }
+                if state.inFlight[key] != nil {
+                    state.inFlight[key]!.append(continuation)
+                    return nil
+                }
+                state.inFlight[key] = []
+                return .lead
+            }
+            if let found { continuation.resume(returning: found) }
+        }
+    }
+
+    /// Ends a ``Lookup/lead``: stores `entry` (when there is one) and hands it to every call that
+    /// joined.
+    public func finish(_ key: String, with entry: CacheEntry?) async {
+        if let entry {
+            remember(key, entry)
+            await store(key, entry)
+        }
+        let waiters = state.withLock { state in state.inFlight.removeValue(forKey: key) ?? [] }
+        for waiter in waiters { waiter.resume(returning: .joined(entry)) }
+    }
+
+    // MARK: - Memory
+
+    private func memoryEntry(_ key: String, now: Date) -> CacheEntry? {
+        state.withLock { state in
+            guard let resident = state.resident[key] else { return nil }
+            guard resident.entry.expiresAt > now else {
+                state.bytes -= resident.size
+                state.resident[key] = nil
+                return nil
+            }
+            state.tick += 1
+            state.resident[key]?.lastUsed = state.tick
+            return resident.entry
+        }
+    }
+
+    private func remember(_ key: String, _ entry: CacheEntry) {
+        let size = entry.bytes.count + key.utf8.count
+        guard size <= maxMemory else { return }
+        state.withLock { state in
+            state.tick += 1
+            if let old = state.resident[key] { state.bytes -= old.size }
+            state.resident[key] = Resident(entry: entry, size: size, lastUsed: state.tick)
+            state.bytes += size
+            guard state.bytes > maxMemory else { return }
+            // Evict the least recently used until a tenth of the budget is free.
+            let target = maxMemory - maxMemory / 10
+            for (oldKey, resident) in state.resident.sorted(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+                guard state.bytes > target else { break }
+                state.resident[oldKey] = nil
+                state.bytes -= resident.size
+            }
+        }
+    }
+
+    /// Bytes of answers held in memory.
+    public var memoryBytes: Int { state.withLock { $0.bytes } }
+
+    // MARK: - SQLite
+
+    private func storedEntry(_ key: String, now: Date) async -> CacheEntry? {
+        guard let database else { return nil }
+        let found = try? await database.read { db -> (data: Data, expires: Double)? in
+            try Row.fetchOne(db, sql: "SELECT value, expires_at FROM cache WHERE key = ?", arguments: [key]).map {
+                ($0["value"], $0["expires_at"])
+            }
+        }
+        guard let (data, expires) = found ?? nil, expires > now.timeIntervalSince1970 else { return nil }
+        return CacheEntry(bytes: Array(data), expiresAt: Date(timeIntervalSince1970: expires))
+    }
+
+    private func store(_ key: String, _ entry: CacheEntry) async {
+        guard let database else { return }
+        let bytes = Data(entry.bytes)
+        let expires = entry.expiresAt.timeIntervalSince1970
+        let now = entry.storedAt.timeIntervalSince1970
+        try? await database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO cache (key, value, expires_at) VALUES (?, ?, ?)",
+                arguments: [key, bytes, expires]
+            )
+            // Expired entries go a few at a time, with the writes that add new ones.
+            try db.execute(
+                sql: "DELETE FROM cache WHERE key IN (SELECT key FROM cache WHERE expires_at <= ? LIMIT 16)",
+                arguments: [now]
+            )
+        }
+    }
+}
