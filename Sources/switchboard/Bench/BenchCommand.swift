@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Switchboard on this machine and print a table (build with -c release first).",
-        subcommands: [JournalBench.self, PipelineBench.self, BudgetBench.self]
+        subcommands: [JournalBench.self, PipelineBench.self, BudgetBench.self, CacheBench.self]
     )
 }
 
@@ -372,5 +372,91 @@ struct BudgetBench: AsyncParsableCommand {
         }
         print(table.rendered, terminator: "")
         print("each call: reserve the worst case, then settle to the real cost (two state-store updates)")
+    }
+}
+
+struct CacheBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache",
+        abstract: "Exact-cache hits (memory, SQLite, and through the whole pipeline) and limiter decisions."
+    )
+
+    @Option(help: "Operations per measurement.") var count = 20_000
+
+    func run() async throws {
+        print("machine: \(Machine.description)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-cache-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var table = TextTable([("benchmark", .left), ("p50", .right), ("p99", .right), ("goal (p99)", .left)])
+        func row(_ name: String, _ timings: Timings, goal: String) {
+            table.add([name, Self.format(timings.percentile(0.5)), Self.format(timings.percentile(0.99)), goal])
+        }
+        let clock = ContinuousClock()
+        func measure(_ operation: () async throws -> Void) async rethrows -> Timings {
+            var timings = Timings()
+            for _ in 0..<count {
+                let start = clock.now
+                try await operation()
+                timings.seconds.append((clock.now - start).secondsDouble)
+            }
+            return timings
+        }
+
+        // A realistic answer: ~1 KB of text.
+        let answer: JSONValue = [
+            "id": "chatcmpl-bench", "object": "chat.completion", "created": 1_795_000_000, "model": "gpt-4o-mini",
+            "choices": [["index": 0, "message": ["role": "assistant", "content": .string(String(repeating: "The answer is here. ", count: 50))], "finish_reason": "stop"]],
+            "usage": ["prompt_tokens": 120, "completion_tokens": 250, "total_tokens": 370],
+        ]
+        let now = Date()
+        let entry = CacheEntry(response: answer, costNanoUSD: 168_000, storedAt: now, expiresAt: now.addingTimeInterval(3600))
+        let key = CacheKey.make(format: .openAI, body: ["model": "bench", "messages": []], tenant: nil)
+        let memory = try ExactCache(maxMemory: 64 << 20, sqlitePath: nil)
+        await memory.finish(key, with: entry)
+        row("exact-cache hit, memory", await measure { _ = await memory.lookup(key, now: now) }, goal: "< 100 µs")
+        let sqliteOnly = try ExactCache(maxMemory: 0, sqlitePath: "\(directory)/state.sqlite")
+        await sqliteOnly.finish(key, with: entry)
+        row("exact-cache hit, SQLite", await measure { _ = await sqliteOnly.lookup(key, now: now) }, goal: "< 1 ms")
+
+        // A whole pipeline hit: key, lookup, response decode, no journal.
+        var configuration = SwitchboardConfiguration()
+        configuration.state.backend = .memory
+        // Never called: every call is a hit.
+        configuration.providers = [
+            "openai": .init(kind: .openAI, baseURL: "http://127.0.0.1:9", apiKeys: [Secret(value: "sk-sim-bench", source: "bench")])
+        ]
+        let pipeline = try Pipeline(configuration: configuration)
+        var request = OpenAI.ChatCompletionRequest(model: "openai/gpt-4o-mini", messages: [.user("What is the capital of France?")])
+        request.temperature = 0
+        var keyed = request
+        keyed.stream = nil
+        await pipeline.cache?.finish(CacheKey.make(format: .openAI, body: keyed.json, tenant: nil), with: entry)
+        row("pipeline.chat answered from the cache", try await measure { _ = try await pipeline.chat(request) }, goal: "-")
+
+        // Limiter decisions: GCRA alone, and a read-modify-write of its state.
+        var limiter = GCRA()
+        var tick = now
+        row("limiter decision (GCRA)", await measure {
+            tick = tick.addingTimeInterval(0.001)
+            _ = limiter.take(1, limit: 1_000_000, period: .seconds(60), now: tick)
+        }, goal: "< 1 µs")
+        for (name, store) in [("memory", MemoryStateStore() as any StateStore), ("SQLite", try SQLiteStateStore(path: "\(directory)/limits.sqlite"))] {
+            row("limiter decision in the \(name) state store", try await measure {
+                _ = try await store.update("limit/user:bench/requests", as: GCRA.self) { state in
+                    var gcra = state ?? GCRA()
+                    let decision = gcra.take(1, limit: 1_000_000, period: .seconds(60), now: Date())
+                    state = gcra
+                    return decision.allowed
+                }
+            }, goal: name == "memory" ? "< 1 µs (alone, above)" : "< 1 ms")
+        }
+        print(table.rendered, terminator: "")
+    }
+
+    static func format(_ seconds: Double) -> String {
+        if seconds < 1e-6 { return String(format: "%.0f ns", seconds * 1e9) }
+        if seconds < 1e-3 { return String(format: "%.1f µs", seconds * 1e6) }
+        return String(format: "%.2f ms", seconds * 1e3)
     }
 }
