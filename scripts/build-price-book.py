@@ -101,6 +101,8 @@ def main():
                 long["cache_write_1h"] = hour
             if long:
                 model["long_context"] = {"above_input_tokens": threshold, **long}
+        if entry.get("prompt_cache_min_tokens"):
+            model["prompt_cache_min_tokens"] = entry["prompt_cache_min_tokens"]
         if entry.get("deprecation_date"):
             model["deprecated"] = entry["deprecation_date"]
         model.update(CORRECTIONS.get(name, {}))

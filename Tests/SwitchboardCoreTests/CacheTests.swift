@@ -205,7 +205,7 @@ struct ExactCacheTests {
             _ = try await second.chat(
                 Self.deterministic(),
                 context: CallContext(onRecord: { record in records.withLock { $0.append(record.cache?.rawValue ?? "-") }
-                    })
+                })
             )
             #expect(records.withLock { $0 } == ["hit"])
             #expect(fixture.simulator.stats.snapshot.requests == 1)

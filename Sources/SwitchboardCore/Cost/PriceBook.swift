@@ -52,6 +52,8 @@ public struct ModelPrices: Sendable, Equatable {
     public var longContext: (aboveInputTokens: Int, prices: TokenPrices)?
     /// When the provider retires the model, as published.
     public var deprecated: String?
+    /// The shortest prompt the provider caches, in tokens, when published.
+    public var promptCacheMinTokens: Int?
 
     public init(
         provider: APIFormat,
@@ -67,8 +69,18 @@ public struct ModelPrices: Sendable, Equatable {
 
     public static func == (left: ModelPrices, right: ModelPrices) -> Bool {
         left.provider == right.provider && left.standard == right.standard && left.deprecated == right.deprecated
+            && left.promptCacheMinTokens == right.promptCacheMinTokens
             && left.longContext?.aboveInputTokens == right.longContext?.aboveInputTokens
             && left.longContext?.prices == right.longContext?.prices
+    }
+
+    /// What reading the provider's prompt cache saved on `tokens`: the cached input at the input
+    /// price less what it cost at the cached price.
+    public func promptCacheSavings(_ tokens: TokenCounts) -> Int64 {
+        var prices = standard
+        if let longContext, tokens.totalInput > longContext.aboveInputTokens { prices = longContext.prices }
+        let perMillion = Int64(tokens.cachedInput) * (prices.input - (prices.cachedInput ?? prices.input))
+        return max(0, (perMillion + 500_000) / 1_000_000)
     }
 
     /// The exact cost of `tokens` in nano-dollars, rounded half up once over the whole call.
@@ -163,6 +175,7 @@ public struct PriceBook: Sendable {
                 model.longContext = (above, try prices(long))
             }
             model.deprecated = entry["deprecated"]?.stringValue
+            model.promptCacheMinTokens = entry["prompt_cache_min_tokens"]?.intValue
             models[name] = model
         }
         self.models = models

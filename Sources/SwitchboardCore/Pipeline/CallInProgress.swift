@@ -98,7 +98,7 @@ struct CallInProgress<D: Dialect> {
             // A call that reached no provider cost nothing; a model without a price is unknown
             // (NULL), never zero.
             costNanoUSD: cost(prices: prices),
-            savedNanoUSD: savedNanoUSD,
+            savedNanoUSD: saved(prices: prices),
             cache: cacheOutcome,
             pacedMilliseconds: paced.millisecondsDouble,
             fellBack: fellBack,
@@ -121,6 +121,14 @@ struct CallInProgress<D: Dialect> {
     func cost(prices: PriceBook) -> Int64? {
         guard !attempts.isEmpty else { return 0 }
         return (tally.model ?? target?.model).flatMap { prices.cost(tokens, model: $0) }
+    }
+
+    /// What the caches saved: an exact-cache hit, the cost of the answer it replayed; otherwise
+    /// what reading the provider's prompt cache saved.
+    func saved(prices: PriceBook) -> Int64 {
+        if cacheOutcome == .hit || cacheOutcome == .joined { return savedNanoUSD }
+        guard !attempts.isEmpty, let model = tally.model ?? target?.model else { return 0 }
+        return prices.prices(for: model)?.promptCacheSavings(tokens) ?? 0
     }
 
     /// What a stream said, for the journal's response column: the text, the finish and the usage.

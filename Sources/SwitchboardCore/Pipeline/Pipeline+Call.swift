@@ -163,12 +163,31 @@ extension Pipeline {
                 // A state store that fails must not stop calls: count the circuit as closed.
                 logger.warning("state store failed; breaker not consulted", metadata: ["error": "\(error)"])
             }
-            let upstream: (body: JSONValue, plan: Translation.Plan)
+            var upstream: (body: JSONValue, plan: Translation.Plan)
             do {
                 upstream = try D.upstreamBody(request, to: provider.kind, model: target.model, stream: sink != nil)
             } catch {
                 skipped.append("\(target): \(error)")
                 continue
+            }
+            // Provider prompt caching, arranged for the caller.
+            let promptCache = configuration.cache.prompt
+            switch provider.kind {
+            case .anthropic where promptCache.anthropicAutoBreakpoints:
+                PromptCaching.addAnthropicBreakpoints(
+                    &upstream.body,
+                    minimumTokens: prices.prices(for: target.model)?.promptCacheMinTokens
+                        ?? PromptCaching.defaultMinimumTokens,
+                    ttl: promptCache.ttl
+                )
+            case .openAI:
+                PromptCaching.addOpenAIPromptCacheKey(
+                    &upstream.body,
+                    policy: promptCache.openAIPromptCacheKey,
+                    context: context
+                )
+            default:
+                break
             }
             if let previous {
                 call.events.append(

@@ -385,7 +385,9 @@ struct CacheBench: AsyncParsableCommand {
 
     func run() async throws {
         print("machine: \(Machine.description)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-cache-\(getpid())").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "switchboard-bench-cache-\(getpid())"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var table = TextTable([("benchmark", .left), ("p50", .right), ("p99", .right), ("goal (p99)", .left)])
@@ -406,11 +408,23 @@ struct CacheBench: AsyncParsableCommand {
         // A realistic answer: ~1 KB of text.
         let answer: JSONValue = [
             "id": "chatcmpl-bench", "object": "chat.completion", "created": 1_795_000_000, "model": "gpt-4o-mini",
-            "choices": [["index": 0, "message": ["role": "assistant", "content": .string(String(repeating: "The answer is here. ", count: 50))], "finish_reason": "stop"]],
+            "choices": [
+                [
+                    "index": 0,
+                    "message": [
+                        "role": "assistant", "content": .string(String(repeating: "The answer is here. ", count: 50)),
+                    ], "finish_reason": "stop",
+                ]
+            ],
             "usage": ["prompt_tokens": 120, "completion_tokens": 250, "total_tokens": 370],
         ]
         let now = Date()
-        let entry = CacheEntry(response: answer, costNanoUSD: 168_000, storedAt: now, expiresAt: now.addingTimeInterval(3600))
+        let entry = CacheEntry(
+            response: answer,
+            costNanoUSD: 168_000,
+            storedAt: now,
+            expiresAt: now.addingTimeInterval(3600)
+        )
         let key = CacheKey.make(format: .openAI, body: ["model": "bench", "messages": []], tenant: nil)
         let memory = try ExactCache(maxMemory: 64 << 20, sqlitePath: nil)
         await memory.finish(key, with: entry)
@@ -424,32 +438,54 @@ struct CacheBench: AsyncParsableCommand {
         configuration.state.backend = .memory
         // Never called: every call is a hit.
         configuration.providers = [
-            "openai": .init(kind: .openAI, baseURL: "http://127.0.0.1:9", apiKeys: [Secret(value: "sk-sim-bench", source: "bench")])
+            "openai": .init(
+                kind: .openAI,
+                baseURL: "http://127.0.0.1:9",
+                apiKeys: [Secret(value: "sk-sim-bench", source: "bench")]
+            )
         ]
         let pipeline = try Pipeline(configuration: configuration)
-        var request = OpenAI.ChatCompletionRequest(model: "openai/gpt-4o-mini", messages: [.user("What is the capital of France?")])
+        var request = OpenAI.ChatCompletionRequest(
+            model: "openai/gpt-4o-mini",
+            messages: [.user("What is the capital of France?")]
+        )
         request.temperature = 0
         var keyed = request
         keyed.stream = nil
         await pipeline.cache?.finish(CacheKey.make(format: .openAI, body: keyed.json, tenant: nil), with: entry)
-        row("pipeline.chat answered from the cache", try await measure { _ = try await pipeline.chat(request) }, goal: "-")
+        row(
+            "pipeline.chat answered from the cache",
+            try await measure { _ = try await pipeline.chat(request) },
+            goal: "-"
+        )
 
         // Limiter decisions: GCRA alone, and a read-modify-write of its state.
         var limiter = GCRA()
         var tick = now
-        row("limiter decision (GCRA)", await measure {
-            tick = tick.addingTimeInterval(0.001)
-            _ = limiter.take(1, limit: 1_000_000, period: .seconds(60), now: tick)
-        }, goal: "< 1 µs")
-        for (name, store) in [("memory", MemoryStateStore() as any StateStore), ("SQLite", try SQLiteStateStore(path: "\(directory)/limits.sqlite"))] {
-            row("limiter decision in the \(name) state store", try await measure {
-                _ = try await store.update("limit/user:bench/requests", as: GCRA.self) { state in
-                    var gcra = state ?? GCRA()
-                    let decision = gcra.take(1, limit: 1_000_000, period: .seconds(60), now: Date())
-                    state = gcra
-                    return decision.allowed
-                }
-            }, goal: name == "memory" ? "< 1 µs (alone, above)" : "< 1 ms")
+        row(
+            "limiter decision (GCRA)",
+            await measure {
+                tick = tick.addingTimeInterval(0.001)
+                _ = limiter.take(1, limit: 1_000_000, period: .seconds(60), now: tick)
+            },
+            goal: "< 1 µs"
+        )
+        for (name, store) in [
+            ("memory", MemoryStateStore() as any StateStore),
+            ("SQLite", try SQLiteStateStore(path: "\(directory)/limits.sqlite")),
+        ] {
+            row(
+                "limiter decision in the \(name) state store",
+                try await measure {
+                    _ = try await store.update("limit/user:bench/requests", as: GCRA.self) { state in
+                        var gcra = state ?? GCRA()
+                        let decision = gcra.take(1, limit: 1_000_000, period: .seconds(60), now: Date())
+                        state = gcra
+                        return decision.allowed
+                    }
+                },
+                goal: name == "memory" ? "< 1 µs (alone, above)" : "< 1 ms"
+            )
         }
         print(table.rendered, terminator: "")
     }
