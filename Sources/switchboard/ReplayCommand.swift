@@ -23,6 +23,9 @@ struct ReplayCommand: AsyncParsableCommand {
     var format: String?
     @Option(help: "The journal to read the call from (default: the configuration's journal.path).")
     var journal: String?
+    @Option(help: "Send it this many times, up to --concurrency at once, and print a summary of the outcomes.")
+    var times = 1
+    @Option(help: "With --times: how many at once.") var concurrency = 50
     @OptionGroup var config: ConfigOptions
 
     func run() async throws {
@@ -59,6 +62,21 @@ struct ReplayCommand: AsyncParsableCommand {
         journalConfiguration.path = journalPath
         let writer = JournalWriter(journal: try Journal.open(journalConfiguration), logger: logger)
         let pipeline = try Pipeline(configuration: configuration, journal: writer, logger: logger)
+        guard times >= 1, concurrency >= 1 else {
+            throw ValidationError("--times and --concurrency must be at least 1")
+        }
+        if times > 1 {
+            try await repeatedly(
+                request,
+                stream: original.summary.stream,
+                pipeline: pipeline,
+                writer: writer,
+                configuration: configuration,
+                journalPath: journalPath,
+                originalID: original.summary.requestID
+            )
+            return
+        }
         let context = CallContext(origin: .playground, userID: configuration.console.user)
         let outcome = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
@@ -84,6 +102,59 @@ struct ReplayCommand: AsyncParsableCommand {
             print("error\n  \(error)")
         }
         if case .failure = outcome { throw ExitCode(1) }
+    }
+
+    /// Sends the request `times` times and prints how they ended and what they cost.
+    private func repeatedly(
+        _ request: ReplayRequest,
+        stream: Bool,
+        pipeline: Pipeline,
+        writer: JournalWriter,
+        configuration: SwitchboardConfiguration,
+        journalPath: String,
+        originalID: String
+    ) async throws {
+        let user = configuration.console.user
+        let (times, concurrency) = (self.times, self.concurrency)
+        let results = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            var results: [(requestID: String, outcome: String)] = []
+            for batch in stride(from: 0, to: times, by: concurrency) {
+                results += await withTaskGroup(of: (String, String).self) { calls in
+                    for _ in batch..<min(times, batch + concurrency) {
+                        calls.addTask {
+                            let context = CallContext(origin: .playground, userID: user)
+                            do {
+                                _ = try await pipeline.replay(request, stream: stream, context: context)
+                                return (context.requestID, "ok")
+                            } catch let error as SwitchboardError {
+                                return (context.requestID, error.code.name)
+                            } catch let error as UpstreamError {
+                                return (context.requestID, "upstream \(error.status)")
+                            } catch {
+                                return (context.requestID, "error")
+                            }
+                        }
+                    }
+                    return await calls.reduce(into: []) { $0.append($1) }
+                }
+            }
+            writer.finish()
+            try await group.waitForAll()
+            return results
+        }
+        let reader = try JournalReader.open(path: journalPath)
+        var spent: Int64 = 0
+        for result in results { spent += try reader.call(requestID: result.requestID)?.summary.costNanoUSD ?? 0 }
+        print(
+            "\(times) replays of \(originalID) (\(request.format.rawValue) format, model \(request.model)), \(concurrency) at once"
+        )
+        var table = TextTable([("outcome", .left), ("calls", .right)])
+        let counts = Dictionary(grouping: results, by: \.outcome).mapValues(\.count)
+        for (outcome, count) in counts.sorted(by: { $0.value > $1.value }) { table.add([outcome, "\(count)"]) }
+        print(table.rendered, terminator: "")
+        print("spent \(Format.usd(spent)), journaled as user \(user)")
+        if counts["ok"] == nil { throw ExitCode(1) }
     }
 
     /// The two calls side by side.

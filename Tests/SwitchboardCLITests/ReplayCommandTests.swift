@@ -110,3 +110,65 @@ struct ReplayCommandTests {
         #expect(try ReplayRequest(journaled: body).format == format)
     }
 }
+
+/// Budgets shared by two `switchboard` processes through the SQLite state store.
+struct BudgetProcessesTests {
+    @Test func twoProcessesSpendingOneBudgetNeverOvershootIt() async throws {
+        let directory = try temporaryDirectory()
+        try await withSimulator { fixture in
+            let path = "\(directory)/switchboard.yaml"
+            // $0.001 for the console user: about forty calls of gpt-4o-mini with 40 output tokens.
+            try """
+            journal: { path: \(directory)/journal.sqlite, store_bodies: full }
+            state: { backend: sqlite, sqlite_path: \(directory)/state.sqlite }
+            providers:
+              openai: { base_url: "\(fixture.baseURL)", api_key: sk-sim-budget-openai }
+            budgets:
+              users: { oncall: { hard: 0.001 } }
+            limits:
+              users: { oncall: { rpm: 10000, tpm: 10000000 } }
+            cache: { exact: { enabled: false } }
+            console: { user: oncall }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            let configuration = try SwitchboardConfiguration.load(path: path)
+            var logger = Logger(label: "test.budget")
+            logger.logLevel = .critical
+            let writer = JournalWriter(
+                journal: try Journal.open(configuration.journal.journalConfiguration),
+                logger: logger
+            )
+            let pipeline = try Pipeline(
+                configuration: configuration,
+                journal: writer,
+                store: MemoryStateStore(),
+                logger: logger
+            )
+            let original = CallContext(userID: "someone-else")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await writer.run() }
+                var request = OpenAI.ChatCompletionRequest(
+                    model: "openai/gpt-4o-mini",
+                    messages: [.user("Name a color.")]
+                )
+                request.maxCompletionTokens = 40
+                _ = try await pipeline.chat(request, context: original)
+                writer.finish()
+                try await group.waitForAll()
+            }
+
+            async let first = switchboard(["replay", original.requestID, "--times", "50", "--config", path])
+            async let second = switchboard(["replay", original.requestID, "--times", "50", "--config", path])
+            let results = try await [first, second]
+            for result in results {
+                #expect(result.output.contains("50 replays of \(original.requestID)"), "\(result.errors)")
+            }
+            let replays = try JournalReader.open(path: "\(directory)/journal.sqlite")
+                .calls(matching: CallFilter(userID: "oncall"), after: 0, limit: 1_000)
+            #expect(replays.count == 100)
+            let ok = replays.filter { $0.outcome == "ok" }
+            #expect(ok.count > 10 && ok.count < 90)
+            #expect(replays.filter { $0.outcome == "budget" }.count == 100 - ok.count)
+            #expect(ok.compactMap(\.costNanoUSD).reduce(0, +) <= 1_000_000, "no overshoot across processes")
+        }
+    }
+}
