@@ -167,6 +167,45 @@ struct ExactCacheTests {
         #expect(try run.journal.call(requestID: run.value)?.summary.cache == "hit")
     }
 
+    @Test func aStreamingHitCanKeepTheOriginalPace() async throws {
+        let clock = ManualClock()
+        let run = try await withPipeline(clock: clock, configure: { $0.cache.exact.replayPacing = true }) { bench in
+            var request = Self.deterministic("Tell me about rivers.")
+            request.stream = true
+            let text = String(repeating: "Rivers run to the sea and back as rain. ", count: 6)
+            let answer: JSONValue = [
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+                "choices": [
+                    ["index": 0, "message": ["role": "assistant", "content": .string(text)], "finish_reason": "stop"]
+                ],
+                "usage": ["prompt_tokens": 10, "completion_tokens": 60, "total_tokens": 70],
+            ]
+            let now = clock.now()
+            await bench.pipeline.cache?.finish(
+                CacheKey.make(format: .openAI, body: request.json, tenant: nil),
+                with: CacheEntry(
+                    response: answer,
+                    costNanoUSD: 37_500,
+                    storedAt: now,
+                    expiresAt: now.addingTimeInterval(60),
+                    timeToFirstToken: .milliseconds(200),
+                    duration: .milliseconds(1_200)
+                )
+            )
+            let context = CallContext()
+            let chunks = try await clock.autoAdvancing {
+                try await collect(bench.pipeline.stream(request, context: context))
+            }
+            #expect(chunks.compactMap { $0.choices.first?.delta.content }.joined() == text)
+            #expect(abs(clock.now().timeIntervalSince(now) - 1.2) < 0.001, "the original 1.2 s")
+            #expect(bench.simulator.stats.snapshot.requests == 0)
+            return context.requestID
+        }
+        let call = try #require(try run.journal.call(requestID: run.value)?.summary)
+        #expect(call.cache == "hit" && call.savedNanoUSD == 37_500)
+        #expect(abs((call.timeToFirstTokenMilliseconds ?? 0) - 200) < 1)
+    }
+
     @Test func fiftyIdenticalConcurrentQuestionsReachTheProviderOnce() async throws {
         var simulator = SimulatorConfiguration.testing
         simulator.latency.timeToFirstToken = .milliseconds(300)

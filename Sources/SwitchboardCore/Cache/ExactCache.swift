@@ -11,18 +11,33 @@ public struct CacheEntry: Sendable, Equatable {
     public var costNanoUSD: Int64?
     public var storedAt: Date
     public var expiresAt: Date
+    /// How the original answer arrived: its time to first token and its whole length, for
+    /// replaying a streaming hit at the original pace.
+    public var timeToFirstToken: Duration?
+    public var duration: Duration?
 
-    public init(response: JSONValue, costNanoUSD: Int64?, storedAt: Date, expiresAt: Date) {
+    public init(
+        response: JSONValue,
+        costNanoUSD: Int64?,
+        storedAt: Date,
+        expiresAt: Date,
+        timeToFirstToken: Duration? = nil,
+        duration: Duration? = nil
+    ) {
         self.response = response
         self.costNanoUSD = costNanoUSD
         self.storedAt = storedAt
         self.expiresAt = expiresAt
+        self.timeToFirstToken = timeToFirstToken
+        self.duration = duration
     }
 
     var bytes: [UInt8] {
         JSONValue.object([
             "response": response, "cost_nano_usd": costNanoUSD.map { .integer(Int($0)) } ?? .null,
             "stored_at": .double(storedAt.timeIntervalSince1970),
+            "ttft_ms": timeToFirstToken.map { .double($0.millisecondsDouble) } ?? .null,
+            "duration_ms": duration.map { .double($0.millisecondsDouble) } ?? .null,
         ]).serializedBytes()
     }
 
@@ -34,6 +49,8 @@ public struct CacheEntry: Sendable, Equatable {
         self.costNanoUSD = json["cost_nano_usd"]?.intValue.map(Int64.init)
         self.storedAt = Date(timeIntervalSince1970: stored)
         self.expiresAt = expiresAt
+        self.timeToFirstToken = json["ttft_ms"]?.doubleValue.map { .milliseconds($0) }
+        self.duration = json["duration_ms"]?.doubleValue.map { .milliseconds($0) }
     }
 }
 

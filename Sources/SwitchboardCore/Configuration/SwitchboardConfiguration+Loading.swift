@@ -239,7 +239,8 @@ extension SwitchboardConfiguration {
     private mutating func readCache(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
         try node.requireKnownKeys(["exact", "prompt"])
         if let exact = try node.member("exact") {
-            try exact.requireKnownKeys(["enabled", "default_ttl", "deterministic_only", "max_memory"])
+            try exact.requireKnownKeys(["enabled", "default_ttl", "deterministic_only", "max_memory", "replay_pacing"])
+            if let value = try exact.member("replay_pacing") { cache.exact.replayPacing = try value.bool() }
             if let value = try exact.member("enabled") { cache.exact.enabled = try value.bool() }
             if let value = try exact.member("default_ttl") { cache.exact.defaultTTL = try value.duration() }
             if let value = try exact.member("deterministic_only") { cache.exact.deterministicOnly = try value.bool() }

@@ -90,7 +90,7 @@ extension SwitchboardConfiguration {
                 [
                     ("enabled", cache.exact.enabled), ("default_ttl", GoDuration.format(cache.exact.defaultTTL)),
                     ("deterministic_only", cache.exact.deterministicOnly),
-                    ("max_memory", Self.byteSize(cache.exact.maxMemory)),
+                    ("max_memory", Self.byteSize(cache.exact.maxMemory)), ("replay_pacing", cache.exact.replayPacing),
                 ]
             )
             $0.flow(

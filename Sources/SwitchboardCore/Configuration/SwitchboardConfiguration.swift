@@ -218,6 +218,9 @@ public struct SwitchboardConfiguration: Sendable {
             public var deterministicOnly = true
             /// In-memory LRU size in bytes. The default is 64 MiB.
             public var maxMemory = 64 << 20
+            /// Streaming hits keep the original answer's pacing (its time to first token and its
+            /// length) instead of arriving at once. The default is false.
+            public var replayPacing = false
         }
 
         public struct Prompt: Sendable {

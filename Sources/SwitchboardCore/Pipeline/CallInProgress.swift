@@ -279,7 +279,9 @@ extension Pipeline {
                 response: $0.json,
                 costNanoUSD: call.cost(prices: prices),
                 storedAt: now,
-                expiresAt: now.adding(write.ttl)
+                expiresAt: now.adding(write.ttl),
+                timeToFirstToken: call.firstTokenAt.map { $0.duration(since: call.startedAt) },
+                duration: now.duration(since: call.startedAt)
             )
         }
         await uncancellable { await cache.finish(write.key, with: entry) }

@@ -295,7 +295,24 @@ extension Pipeline {
             return .served(try await succeed(&call, response: response, sink: nil, outcome: .cached))
         }
         let events = D.replay(response, request: call.request, created: Int(clock.now().timeIntervalSince1970))
-        sink.yield(events.filter { !D.isTerminal($0) })
+        let flowing = events.filter { !D.isTerminal($0) }
+        if configuration.cache.exact.replayPacing, let first = entry.timeToFirstToken, let whole = entry.duration {
+            // The original pace: the first event after its time to first token, the rest spread
+            // evenly over the rest of its length.
+            let spacing = flowing.count > 1 ? (whole - first) / (flowing.count - 1) : .zero
+            do {
+                try await clock.sleep(for: first)
+                call.firstTokenAt = clock.now()
+                for (index, event) in flowing.enumerated() {
+                    if index > 0 { try await clock.sleep(for: spacing) }
+                    sink.yield([event])
+                }
+            } catch {
+                throw await fail(&call, CancellationError())
+            }
+        } else {
+            sink.yield(flowing)
+        }
         _ = try await succeed(&call, response: nil, sink: (sink, events.filter(D.isTerminal)), outcome: .cached)
         return .served(nil)
     }
