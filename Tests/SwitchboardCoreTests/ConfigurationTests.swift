@@ -155,7 +155,11 @@ struct ConfigurationTests {
               users: { ada: { hard: 100 } }
               tenants: { acme: { hard: 1000, soft: 900 } }
             cache:
-              exact: { max_memory: 3MB }
+              exact: { max_memory: 3MB, replay_pacing: true }
+            limits:
+              users: { ada: { rpm: 5 } }
+              routes: { default: { tpm: 500 } }
+              over_output_cap: refuse
             console:
               user: "yes"
             """
@@ -183,6 +187,10 @@ struct ConfigurationTests {
         #expect(reread.budgets.users["ada"] == .init(hardNanoUSD: 100_000_000_000, softNanoUSD: 80_000_000_000))
         #expect(reread.budgets.tenants["acme"]?.softNanoUSD == 900_000_000_000)
         #expect(reread.cache.exact.maxMemory == 3 << 20)
+        #expect(reread.cache.exact.replayPacing)
+        #expect(reread.limits.users["ada"] == .init(rpm: 5, tpm: 100_000, maxOutputTokens: 4096))
+        #expect(reread.limits.routes["default"]?.tpm == 500)
+        #expect(reread.limits.overOutputCap == .refuse)
         #expect(reread.console.user == "yes")
         #expect(reread.routes["default"]?.cacheTTL == .seconds(600))
         #expect(reread.providers["sim"]?.baseURL == "http://127.0.0.1:9")
