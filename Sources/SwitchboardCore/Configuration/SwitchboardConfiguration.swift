@@ -306,6 +306,9 @@ public struct SwitchboardConfiguration: Sendable {
         public var tenants: [String: Limit] = [:]
 
         public init() {}
+
+        /// Dollars (`25`, `12.50`, `$3`) as nano-dollars, exactly; `nil` for anything else.
+        public static func nanoUSD(_ text: String) -> Int64? { NanoUSD.parse(text) }
     }
 
     // MARK: - moderation
