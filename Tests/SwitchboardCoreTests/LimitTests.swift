@@ -184,3 +184,37 @@ struct LimitPipelineTests {
         #expect(outcomes == [true, true, true, true, false, false])
     }
 }
+
+struct VirtualKeyContextTests {
+    @Test func aCallWithAVirtualKeyIsLimitedAndBudgetedByTheKey() async throws {
+        let store = try VirtualKeyStore(path: "\(try temporaryDirectory())/state.sqlite")
+        let (limited, limitedSecret) = try store.create(userID: "fay", tenantID: "acme", rpm: 1)
+        let (_, brokeSecret) = try store.create(userID: "gus", budgetNanoUSD: 0)
+        let run = try await withPipeline { bench in
+            var context = CallContext()
+            context.use(
+                try #require(try store.authenticate(limitedSecret)),
+                configuration: bench.pipeline.configuration
+            )
+            #expect(context.userID == "fay" && context.tenantID == "acme" && context.keyID == limited.id)
+            #expect(context.limits?.rpm == 1 && context.limits?.tpm == 100_000, "the rest from the configuration")
+            _ = try await bench.pipeline.chat(openAIRequest(model: "openai/gpt-4o-mini"), context: context)
+            context.requestID = CallContext.newRequestID()
+            let limitedError = await #expect(throws: SwitchboardError.self) {
+                try await bench.pipeline.chat(openAIRequest(model: "openai/gpt-4o-mini"), context: context)
+            }
+            var brokeContext = CallContext()
+            brokeContext.use(
+                try #require(try store.authenticate(brokeSecret)),
+                configuration: bench.pipeline.configuration
+            )
+            let budgetError = await #expect(throws: SwitchboardError.self) {
+                try await bench.pipeline.chat(openAIRequest(model: "openai/gpt-4o-mini"), context: brokeContext)
+            }
+            return (limitedError?.code, budgetError?.code, context.requestID)
+        }
+        #expect(run.value.0 == .rateLimited)
+        #expect(run.value.1 == .budgetExceeded)
+        #expect(try run.journal.call(requestID: run.value.2)?.summary.outcome == "rate_limited")
+    }
+}

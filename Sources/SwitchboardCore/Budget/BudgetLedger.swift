@@ -27,12 +27,13 @@ public final class BudgetLedger: Sendable {
 
     /// The accounts a call spends from: its user's (the user's own budget, else the default) and
     /// its tenant's when the tenant has one.
-    func accounts(userID: String?, tenantID: String?) -> [(
+    /// - Parameter own: the caller's own budget (a virtual key's), instead of its user's.
+    func accounts(userID: String?, tenantID: String?, own: SwitchboardConfiguration.Budgets.Limit? = nil) -> [(
         owner: String, kind: String, id: String, limit: SwitchboardConfiguration.Budgets.Limit
     )] {
         var accounts: [(String, String, String, SwitchboardConfiguration.Budgets.Limit)] = []
         if let userID {
-            accounts.append(("user \(userID)", "user", userID, settings.users[userID] ?? settings.defaultUser))
+            accounts.append(("user \(userID)", "user", userID, own ?? settings.users[userID] ?? settings.defaultUser))
         }
         if let tenantID, let limit = settings.tenants[tenantID] {
             accounts.append(("tenant \(tenantID)", "tenant", tenantID, limit))
@@ -43,10 +44,16 @@ public final class BudgetLedger: Sendable {
     /// Reserves `worstCase` in every account of the call.
     /// - Throws: ``SwitchboardError`` `budget_exceeded` naming the account that is spent (nothing
     ///   stays reserved then).
-    public func reserve(userID: String?, tenantID: String?, worstCase: Int64, now: Date) async throws -> [Hold] {
+    public func reserve(
+        userID: String?,
+        tenantID: String?,
+        own: SwitchboardConfiguration.Budgets.Limit? = nil,
+        worstCase: Int64,
+        now: Date
+    ) async throws -> [Hold] {
         let (period, renews) = settings.period.period(containing: now)
         var holds: [Hold] = []
-        for account in accounts(userID: userID, tenantID: tenantID) {
+        for account in accounts(userID: userID, tenantID: tenantID, own: own) {
             let key = "budget/\(account.kind)/\(account.id)/\(period)"
             let hard = account.limit.hardNanoUSD
             let (granted, spent) = try await store.update(key, as: BudgetAccount.self) { state in

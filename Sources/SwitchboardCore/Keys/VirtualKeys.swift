@@ -237,3 +237,24 @@ public final class VirtualKeyStore: Sendable {
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }
+
+extension CallContext {
+    /// A call made with a virtual key: billed and limited as the key's user and tenant, with the
+    /// key's own limits and budget where it has them (the configured ones where it has not).
+    public mutating func use(_ key: VirtualKey, configuration: SwitchboardConfiguration) {
+        userID = key.userID
+        tenantID = key.tenantID
+        keyID = key.id
+        let base = configuration.limits.users[key.userID] ?? configuration.limits.defaultUser
+        if key.rpm != nil || key.tpm != nil || key.maxOutputTokens != nil {
+            limits = .init(
+                rpm: key.rpm ?? base.rpm,
+                tpm: key.tpm ?? base.tpm,
+                maxOutputTokens: key.maxOutputTokens ?? base.maxOutputTokens
+            )
+        }
+        if let hard = key.budgetNanoUSD {
+            budget = .init(hardNanoUSD: hard, softNanoUSD: hard / 5 * 4)
+        }
+    }
+}

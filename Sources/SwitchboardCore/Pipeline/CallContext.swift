@@ -26,6 +26,8 @@ public struct CallContext: Sendable {
     public var clientAddress: String?
     /// The caller's own limits (a virtual key's), instead of the configured ones.
     public var limits: SwitchboardConfiguration.Limits.UserLimits?
+    /// The caller's own budget (a virtual key's), instead of the configured one for its user.
+    public var budget: SwitchboardConfiguration.Budgets.Limit?
     /// Called with where the caller stands against its limits, as soon as that is known (also when
     /// the call is refused): the gateway's rate-limit headers.
     public var onLimits: (@Sendable (LimitStatus) -> Void)?

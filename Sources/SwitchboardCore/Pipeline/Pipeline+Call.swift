@@ -130,6 +130,7 @@ extension Pipeline {
                 call.budgetHolds = try await budgets.reserve(
                     userID: context.userID,
                     tenantID: context.tenantID,
+                    own: context.budget,
                     worstCase: worstCase(route.targets, estimate: call.estimate),
                     now: startedAt
                 )
