@@ -172,3 +172,54 @@ struct BudgetProcessesTests {
         }
     }
 }
+
+/// Per-user limits shared by two `switchboard` processes through the SQLite state store.
+struct LimitProcessesTests {
+    @Test func twoProcessesCountAgainstOneRequestLimit() async throws {
+        let directory = try temporaryDirectory()
+        try await withSimulator { fixture in
+            let path = "\(directory)/switchboard.yaml"
+            try """
+            journal: { path: \(directory)/journal.sqlite, store_bodies: full }
+            state: { backend: sqlite, sqlite_path: \(directory)/state.sqlite }
+            providers:
+              openai: { base_url: "\(fixture.baseURL)", api_key: sk-sim-limits-openai }
+            limits:
+              users: { oncall: { rpm: 12 } }
+            cache: { exact: { enabled: false } }
+            console: { user: oncall }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            let configuration = try SwitchboardConfiguration.load(path: path)
+            var logger = Logger(label: "test.limits")
+            logger.logLevel = .critical
+            let writer = JournalWriter(
+                journal: try Journal.open(configuration.journal.journalConfiguration),
+                logger: logger
+            )
+            let pipeline = try Pipeline(
+                configuration: configuration,
+                journal: writer,
+                store: MemoryStateStore(),
+                logger: logger
+            )
+            let original = CallContext()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await writer.run() }
+                _ = try await pipeline.chat(
+                    OpenAI.ChatCompletionRequest(model: "openai/gpt-4o-mini", messages: [.user("Name a city.")]),
+                    context: original
+                )
+                writer.finish()
+                try await group.waitForAll()
+            }
+            async let first = switchboard(["replay", original.requestID, "--times", "10", "--config", path])
+            async let second = switchboard(["replay", original.requestID, "--times", "10", "--config", path])
+            _ = try await [first, second]
+            let replays = try JournalReader.open(path: "\(directory)/journal.sqlite")
+                .calls(matching: CallFilter(userID: "oncall"), after: 0, limit: 100)
+            #expect(replays.count == 20)
+            #expect(replays.filter { $0.outcome == "ok" }.count == 12, "one limit of 12 a minute across both")
+            #expect(replays.filter { $0.outcome == "rate_limited" }.count == 8)
+        }
+    }
+}
