@@ -9,6 +9,9 @@ import GRDB
 public final class SQLiteStateStore: StateStore {
     public let path: String
     private let queue: DatabaseQueue
+    /// One coder for every update: making one per call costs more than the coding.
+    private static let encoder = JSONEncoder()
+    private static let decoder = JSONDecoder()
 
     /// Opens or creates the store (mode 0600).
     /// - Throws: ``StateStoreError`` saying what is wrong with the file.
@@ -72,14 +75,14 @@ public final class SQLiteStateStore: StateStore {
     ) throws -> Result {
         var value: Value? = nil
         if let data = try Data.fetchOne(db, sql: "SELECT value FROM state WHERE key = ?", arguments: [key]) {
-            value = try? JSONDecoder().decode(Value.self, from: data)
+            value = try? Self.decoder.decode(Value.self, from: data)
         }
         let result = body(&value)
         if let value {
             try db.execute(
                 sql:
                     "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                arguments: [key, try JSONEncoder().encode(value), Date().timeIntervalSince1970]
+                arguments: [key, try Self.encoder.encode(value), Date().timeIntervalSince1970]
             )
         } else {
             try db.execute(sql: "DELETE FROM state WHERE key = ?", arguments: [key])
@@ -93,7 +96,7 @@ public final class SQLiteStateStore: StateStore {
             var found: [String: Value] = [:]
             for key in keys {
                 if let data = try Data.fetchOne(db, sql: "SELECT value FROM state WHERE key = ?", arguments: [key]),
-                    let value = try? JSONDecoder().decode(Value.self, from: data)
+                    let value = try? Self.decoder.decode(Value.self, from: data)
                 {
                     found[key] = value
                 }
