@@ -158,6 +158,7 @@ let package = Package(
                 "SwitchboardTesting",
                 "SwitchboardWire",
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

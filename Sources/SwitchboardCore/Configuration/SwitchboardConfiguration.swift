@@ -333,6 +333,8 @@ public struct SwitchboardConfiguration: Sendable {
         /// The defaults are `flag`.
         public var promptInjection: Action = .flag
         public var pii: Action = .flag
+
+        public init() {}
     }
 
     // MARK: - gateway

@@ -22,6 +22,8 @@ struct CallInProgress<D: Dialect> {
     var headroom: JSONValue?
     /// Budget reservations to settle when the call ends.
     var budgetHolds: [BudgetLedger.Hold] = []
+    /// The moderation verdict, when it found anything.
+    var moderation: JSONValue?
     /// The exact cache's outcome, what a hit saved, and the entry this call is to write.
     var cacheOutcome: CacheOutcome?
     var savedNanoUSD: Int64 = 0
@@ -102,6 +104,7 @@ struct CallInProgress<D: Dialect> {
             cache: cacheOutcome,
             pacedMilliseconds: paced.millisecondsDouble,
             fellBack: fellBack,
+            moderation: moderation,
             headroom: headroom,
             requestBody: request.serialized(),
             responseBody: responseBody,

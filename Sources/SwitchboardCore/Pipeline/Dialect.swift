@@ -30,6 +30,8 @@ protocol Dialect: SendableMetatype {
     static func estimate(_ request: Request, defaultMaxOutput: Int) -> TokenEstimate
     /// The caller's last message, for full-text search.
     static func lastUserText(_ request: Request) -> String
+    /// Everything the user wrote in the request (not the system prompt), for moderation.
+    static func userText(_ request: Request) -> String
     /// The body to send to a target speaking `format`, and the plan for translating back.
     static func upstreamBody(_ request: Request, to format: APIFormat, model: String, stream: Bool) throws(Translation
         .Unsupported)
@@ -129,6 +131,10 @@ enum OpenAIDialect: Dialect {
         request.messages.last { $0.role == "user" }?.content?.text ?? ""
     }
 
+    static func userText(_ request: Request) -> String {
+        request.messages.filter { $0.role == "user" }.compactMap { $0.content?.text }.joined(separator: "\n")
+    }
+
     static func upstreamBody(_ request: Request, to format: APIFormat, model: String, stream: Bool) throws(Translation
         .Unsupported)
         -> (body: JSONValue, plan: Translation.Plan)
@@ -218,6 +224,10 @@ enum AnthropicDialect: Dialect {
 
     static func lastUserText(_ request: Request) -> String {
         request.messages.last { $0.role == "user" }?.content.text ?? ""
+    }
+
+    static func userText(_ request: Request) -> String {
+        request.messages.filter { $0.role == "user" }.map(\.content.text).joined(separator: "\n")
     }
 
     static func upstreamBody(_ request: Request, to format: APIFormat, model: String, stream: Bool) throws(Translation

@@ -101,6 +101,21 @@ extension Pipeline {
             }
         }
 
+        // Input moderation, before the cache and any provider.
+        if configuration.moderation.localEnabled {
+            let verdict = LocalModerator.moderate(D.userText(request), policy: configuration.moderation)
+            if !verdict.scores.isEmpty { call.moderation = verdict.json }
+            if verdict.isBlocked {
+                throw await fail(
+                    &call,
+                    SwitchboardError(
+                        .moderationBlocked,
+                        "input moderation blocked the request (\(verdict.blocked.joined(separator: ", "))); rephrase it, or ask an operator about the moderation policy"
+                    )
+                )
+            }
+        }
+
         // The exact cache: a hit (or the answer of an identical call in flight) costs nothing.
         if let cache {
             if let plan = cachePlan(D.self, request, context: context, route: route.name) {
