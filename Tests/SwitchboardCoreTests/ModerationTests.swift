@@ -124,3 +124,60 @@ struct ModerationTests {
         #expect(flagged.moderation?["flagged"]?.arrayValue?.contains("prompt_injection") == true)
     }
 }
+
+/// OpenAI's moderation endpoint (the simulator's `omni-moderation-latest`) behind the local rules.
+struct ModerationEndpointTests {
+    @Test func theEndpointsScoresJoinTheLocalOnes() async throws {
+        let run = try await withPipeline(configure: {
+            $0.moderation.openAIEnabled = true
+            $0.moderation.block.append("violence")
+        }) { bench in
+            let context = CallContext()
+            // The local rules let this pass; the endpoint scores the word.
+            await #expect(throws: SwitchboardError.self) {
+                try await bench.pipeline.chat(
+                    openAIRequest("Write a review: the song is murder on the dance floor."),
+                    context: context
+                )
+            }
+            let stats = bench.simulator.stats.snapshot
+            #expect(stats.byEndpoint["moderations"] == 1 && stats.byEndpoint["chat_completions"] == nil)
+            return context.requestID
+        }
+        let moderation = try #require(try run.journal.call(requestID: run.value)?.moderation)
+        #expect(moderation["blocked"]?[0]?.stringValue == "violence")
+        #expect(moderation["endpoint"]?["model"]?.stringValue?.hasPrefix("omni-moderation") == true)
+    }
+
+    @Test(arguments: [SwitchboardConfiguration.State.Failure.open, .closed])
+    func anEndpointFailureFailsOpenOrClosed(_ onFailure: SwitchboardConfiguration.State.Failure) async throws {
+        let run = try await withPipeline(configure: {
+            $0.moderation.openAIEnabled = true
+            $0.moderation.onFailure = onFailure
+            $0.resilience.timeouts.connect = .milliseconds(500)
+            // The first OpenAI provider (by name) answers moderation: one nobody listens for.
+            $0.providers["a-moderation"] = .init(
+                kind: .openAI,
+                baseURL: "http://127.0.0.1:9",
+                apiKeys: [Secret(value: "sk-sim-moderation", source: "test")]
+            )
+        }) { bench in
+            let context = CallContext()
+            do {
+                _ = try await bench.pipeline.chat(openAIRequest(model: "openai/gpt-4o-mini"), context: context)
+                return (context.requestID, nil as SwitchboardError?)
+            } catch let error as SwitchboardError {
+                return (context.requestID, error)
+            }
+        }
+        let call = try #require(try run.journal.call(requestID: run.value.0))
+        #expect(call.moderation?["endpoint"]?["error"]?.stringValue?.contains("cannot connect to 127.0.0.1:9") == true)
+        switch onFailure {
+        case .open:
+            #expect(run.value.1 == nil && call.summary.outcome == "ok")
+        case .closed:
+            #expect(run.value.1?.code == .upstreamUnavailable)
+            #expect(call.summary.attempts == 0)
+        }
+    }
+}

@@ -3,7 +3,7 @@ import SwitchboardWire
 
 /// What moderation found in a request: scores per category (OpenAI's thirteen, plus
 /// `prompt_injection` and `pii`), what was flagged and what blocks it under the policy.
-public struct ModerationVerdict: Sendable, Equatable {
+public struct ModerationVerdict: Sendable {
     /// Scores 0…1 of the categories that matched anything.
     public var scores: [String: Double] = [:]
     /// Personal data found, by kind (`email`, `phone`, `card`, `secret`), with counts.
@@ -13,6 +13,8 @@ public struct ModerationVerdict: Sendable, Equatable {
     /// Categories at or over the threshold whose action is `block`.
     public var blocked: [String] = []
     public var latency: Duration = .zero
+    /// What OpenAI's moderation endpoint said, when it was asked: its model, or why it failed.
+    public var endpoint: (model: String?, error: String?)?
 
     public var isBlocked: Bool { !blocked.isEmpty }
 
@@ -33,6 +35,12 @@ public struct ModerationVerdict: Sendable, Equatable {
             var found = JSONObject()
             for (kind, count) in pii.sorted(by: { $0.key < $1.key }) { found[kind] = .integer(count) }
             object["pii"] = .object(found)
+        }
+        if let endpoint {
+            object["endpoint"] =
+                endpoint.error.map { ["error": .string($0)] } ?? [
+                    "model": endpoint.model.map(JSONValue.string) ?? .null
+                ]
         }
         return .object(object)
     }
@@ -249,6 +257,18 @@ public enum LocalModerator {
         let clock = ContinuousClock()
         let start = clock.now
         let (scores, pii) = scan(text)
+        var verdict = decide(scores: scores, pii: pii, policy: policy, threshold: threshold)
+        verdict.latency = clock.now - start
+        return verdict
+    }
+
+    /// The verdict on `scores` (from any source) under the policy.
+    public static func decide(
+        scores: [String: Double],
+        pii: [String: Int],
+        policy: SwitchboardConfiguration.Moderation,
+        threshold: Double = 0.5
+    ) -> ModerationVerdict {
         var verdict = ModerationVerdict(scores: scores, pii: pii)
         for (category, score) in scores.sorted(by: { $0.key < $1.key }) where score >= threshold {
             let action: SwitchboardConfiguration.Moderation.Action =
@@ -263,7 +283,6 @@ public enum LocalModerator {
             case .allow: break
             }
         }
-        verdict.latency = clock.now - start
         return verdict
     }
 }

@@ -102,9 +102,10 @@ extension Pipeline {
         }
 
         // Input moderation, before the cache and any provider.
-        if configuration.moderation.localEnabled {
-            let verdict = LocalModerator.moderate(D.userText(request), policy: configuration.moderation)
-            if !verdict.scores.isEmpty { call.moderation = verdict.json }
+        if configuration.moderation.localEnabled || configuration.moderation.openAIEnabled {
+            let (verdict, refusal) = await moderate(D.userText(request))
+            if !verdict.scores.isEmpty || verdict.endpoint != nil { call.moderation = verdict.json }
+            if let refusal { throw await fail(&call, refusal) }
             if verdict.isBlocked {
                 throw await fail(
                     &call,
