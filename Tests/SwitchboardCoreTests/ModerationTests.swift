@@ -95,6 +95,33 @@ struct ModerationTests {
         #expect(LocalModerator.moderate("What is the capital of France?", policy: policy).json["action"] == "allow")
     }
 
+    @Test func scoreThresholdsArePerCategory() throws {
+        let configuration = try SwitchboardConfiguration(
+            yaml: try ConfigNode.parse(
+                yaml:
+                    "moderation:\n  policy:\n    threshold: 0.6\n    thresholds: { violence: 0.95, violence/graphic: 0.95 }\n",
+                file: "switchboard.yaml"
+            ),
+            environment: [:]
+        )
+        let verdict = LocalModerator.decide(
+            scores: ["violence": 0.9, "violence/graphic": 0.9, "harassment": 0.61, "hate": 0.59],
+            pii: [:],
+            policy: configuration.moderation
+        )
+        #expect(verdict.blocked.isEmpty)
+        #expect(verdict.flagged == ["harassment"])
+        #expect(throws: ConfigError.self) {
+            try SwitchboardConfiguration(
+                yaml: try ConfigNode.parse(
+                    yaml: "moderation:\n  policy:\n    thresholds: { gossip: 0.5 }\n",
+                    file: "s.yaml"
+                ),
+                environment: [:]
+            )
+        }
+    }
+
     @Test func aBlockedPromptNeverReachesTheProviderAndAFlaggedOneIsJournaled() async throws {
         let run = try await withPipeline { bench in
             let blocked = CallContext()

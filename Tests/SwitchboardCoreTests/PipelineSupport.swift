@@ -88,6 +88,7 @@ func withPipeline<T: Sendable>(
     clock: any WallClock = SystemWallClock(),
     store: (any StateStore)? = nil,
     directory: String? = nil,
+    logger: Logger = quietLogger,
     configure: @Sendable (inout SwitchboardConfiguration) -> Void = { _ in },
     _ body: @Sendable (PipelineBench) async throws -> T
 ) async throws -> PipelineRun<T> {
@@ -96,14 +97,14 @@ func withPipeline<T: Sendable>(
         var configuration = testConfiguration(baseURL: fixture.baseURL, directory: directory)
         configure(&configuration)
         let journal = try Journal.open(configuration.journal.journalConfiguration)
-        let writer = JournalWriter(journal: journal, logger: quietLogger, retryDelay: .milliseconds(5))
+        let writer = JournalWriter(journal: journal, logger: logger, retryDelay: .milliseconds(5))
         let pipeline = try Pipeline(
             configuration: configuration,
             journal: writer,
             store: store ?? MemoryStateStore(),
             clock: clock,
             random: SeededRandom(seed: 11),
-            logger: quietLogger
+            logger: logger
         )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }

@@ -341,7 +341,7 @@ extension SwitchboardConfiguration {
             }
         }
         if let policy = try node.member("policy") {
-            try policy.requireKnownKeys(["default", "block", "prompt_injection", "pii"])
+            try policy.requireKnownKeys(["default", "block", "prompt_injection", "pii", "threshold", "thresholds"])
             if let value = try policy.member("default") {
                 moderation.defaultAction = Moderation.Action(rawValue: try value.oneOf(actions))!
             }
@@ -356,6 +356,25 @@ extension SwitchboardConfiguration {
             }
             if let value = try policy.member("pii") {
                 moderation.pii = Moderation.Action(rawValue: try value.oneOf(actions))!
+            }
+            func score(_ node: ConfigNode) throws(ConfigError) -> Double {
+                let value = try node.double()
+                guard (0...1).contains(value) else {
+                    throw node.error("a score threshold is between 0 and 1, got \(value)")
+                }
+                return value
+            }
+            if let value = try policy.member("threshold") { moderation.threshold = try score(value) }
+            if let section = try policy.member("thresholds") {
+                let categories = OpenAI.ModerationCategory.allCases.map(\.rawValue) + ["prompt_injection", "pii"]
+                for (name, value) in try section.members() {
+                    guard categories.contains(name) else {
+                        throw value.error(
+                            "unknown moderation category '\(name)'; one of \(categories.joined(separator: ", "))"
+                        )
+                    }
+                    moderation.thresholds[name] = try score(value)
+                }
             }
         }
     }

@@ -144,6 +144,13 @@ extension SwitchboardConfiguration {
                 $0.list("block", moderation.block)
                 $0.value("prompt_injection", moderation.promptInjection.rawValue)
                 $0.value("pii", moderation.pii.rawValue)
+                $0.raw("threshold: \(moderation.threshold)")
+                if !moderation.thresholds.isEmpty {
+                    $0.flow(
+                        "thresholds",
+                        moderation.thresholds.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) }
+                    )
+                }
             }
         }
         out.section("gateway") {

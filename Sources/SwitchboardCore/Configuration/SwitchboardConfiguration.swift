@@ -333,6 +333,10 @@ public struct SwitchboardConfiguration: Sendable {
         /// The defaults are `flag`.
         public var promptInjection: Action = .flag
         public var pii: Action = .flag
+        /// The score (0…1) at which a category counts. The default is 0.5.
+        public var threshold = 0.5
+        /// Per-category scores, instead of `threshold`. The default is none.
+        public var thresholds: [String: Double] = [:]
 
         public init() {}
     }

@@ -247,17 +247,13 @@ public enum LocalModerator {
         return sum % 10 == 0
     }
 
-    /// The verdict on `text` under the configured policy: categories scoring at least
-    /// `threshold` are blocked, flagged or allowed as the policy says.
-    public static func moderate(
-        _ text: String,
-        policy: SwitchboardConfiguration.Moderation,
-        threshold: Double = 0.5
-    ) -> ModerationVerdict {
+    /// The verdict on `text` under the configured policy: categories scoring at least their
+    /// threshold are blocked, flagged or allowed as the policy says.
+    public static func moderate(_ text: String, policy: SwitchboardConfiguration.Moderation) -> ModerationVerdict {
         let clock = ContinuousClock()
         let start = clock.now
         let (scores, pii) = scan(text)
-        var verdict = decide(scores: scores, pii: pii, policy: policy, threshold: threshold)
+        var verdict = decide(scores: scores, pii: pii, policy: policy)
         verdict.latency = clock.now - start
         return verdict
     }
@@ -266,11 +262,11 @@ public enum LocalModerator {
     public static func decide(
         scores: [String: Double],
         pii: [String: Int],
-        policy: SwitchboardConfiguration.Moderation,
-        threshold: Double = 0.5
+        policy: SwitchboardConfiguration.Moderation
     ) -> ModerationVerdict {
         var verdict = ModerationVerdict(scores: scores, pii: pii)
-        for (category, score) in scores.sorted(by: { $0.key < $1.key }) where score >= threshold {
+        for (category, score) in scores.sorted(by: { $0.key < $1.key })
+        where score >= policy.thresholds[category] ?? policy.threshold {
             let action: SwitchboardConfiguration.Moderation.Action =
                 switch category {
                 case "prompt_injection": policy.promptInjection
