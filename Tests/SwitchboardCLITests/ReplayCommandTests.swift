@@ -130,31 +130,7 @@ struct BudgetProcessesTests {
             cache: { exact: { enabled: false } }
             console: { user: oncall }
             """.write(toFile: path, atomically: true, encoding: .utf8)
-            let configuration = try SwitchboardConfiguration.load(path: path)
-            var logger = Logger(label: "test.budget")
-            logger.logLevel = .critical
-            let writer = JournalWriter(
-                journal: try Journal.open(configuration.journal.journalConfiguration),
-                logger: logger
-            )
-            let pipeline = try Pipeline(
-                configuration: configuration,
-                journal: writer,
-                store: MemoryStateStore(),
-                logger: logger
-            )
-            let original = CallContext(userID: "someone-else")
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await writer.run() }
-                var request = OpenAI.ChatCompletionRequest(
-                    model: "openai/gpt-4o-mini",
-                    messages: [.user("Name a color.")]
-                )
-                request.maxCompletionTokens = 40
-                _ = try await pipeline.chat(request, context: original)
-                writer.finish()
-                try await group.waitForAll()
-            }
+            let original = try await journalOneCall(configurationPath: path, text: "Name a color.")
 
             async let first = switchboard(["replay", original.requestID, "--times", "50", "--config", path])
             async let second = switchboard(["replay", original.requestID, "--times", "50", "--config", path])
@@ -189,29 +165,7 @@ struct LimitProcessesTests {
             cache: { exact: { enabled: false } }
             console: { user: oncall }
             """.write(toFile: path, atomically: true, encoding: .utf8)
-            let configuration = try SwitchboardConfiguration.load(path: path)
-            var logger = Logger(label: "test.limits")
-            logger.logLevel = .critical
-            let writer = JournalWriter(
-                journal: try Journal.open(configuration.journal.journalConfiguration),
-                logger: logger
-            )
-            let pipeline = try Pipeline(
-                configuration: configuration,
-                journal: writer,
-                store: MemoryStateStore(),
-                logger: logger
-            )
-            let original = CallContext()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await writer.run() }
-                _ = try await pipeline.chat(
-                    OpenAI.ChatCompletionRequest(model: "openai/gpt-4o-mini", messages: [.user("Name a city.")]),
-                    context: original
-                )
-                writer.finish()
-                try await group.waitForAll()
-            }
+            let original = try await journalOneCall(configurationPath: path, text: "Name a city.")
             async let first = switchboard(["replay", original.requestID, "--times", "10", "--config", path])
             async let second = switchboard(["replay", original.requestID, "--times", "10", "--config", path])
             _ = try await [first, second]
@@ -222,4 +176,29 @@ struct LimitProcessesTests {
             #expect(replays.filter { $0.outcome == "rate_limited" }.count == 8)
         }
     }
+}
+
+/// Journals one call (user `someone-else`, not the console user, with its own memory state) through
+/// a pipeline built from the file, to be replayed.
+func journalOneCall(configurationPath: String, text: String) async throws -> CallContext {
+    let configuration = try SwitchboardConfiguration.load(path: configurationPath)
+    var logger = Logger(label: "test.replay")
+    logger.logLevel = .critical
+    let writer = JournalWriter(journal: try Journal.open(configuration.journal.journalConfiguration), logger: logger)
+    let pipeline = try Pipeline(
+        configuration: configuration,
+        journal: writer,
+        store: MemoryStateStore(),
+        logger: logger
+    )
+    let context = CallContext(userID: "someone-else")
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await writer.run() }
+        var request = OpenAI.ChatCompletionRequest(model: "openai/gpt-4o-mini", messages: [.user(text)])
+        request.maxCompletionTokens = 40
+        _ = try await pipeline.chat(request, context: context)
+        writer.finish()
+        try await group.waitForAll()
+    }
+    return context
 }

@@ -63,8 +63,10 @@ func testConfiguration(
     configuration.resilience.retry.maxAttempts = 3
     configuration.resilience.retry.base = .milliseconds(200)
     configuration.resilience.retry.cap = .seconds(2)
-    configuration.resilience.timeouts.firstByte = .seconds(5)
-    configuration.resilience.timeouts.idle = .seconds(5)
+    // Generous: a loaded CI machine must not turn a slow loopback answer into a timeout. Tests of
+    // timeouts set their own.
+    configuration.resilience.timeouts.firstByte = .seconds(30)
+    configuration.resilience.timeouts.idle = .seconds(30)
     configuration.resilience.timeouts.total = .seconds(120)
     return configuration
 }

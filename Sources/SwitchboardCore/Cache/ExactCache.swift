@@ -94,29 +94,19 @@ public final class ExactCache: Sendable {
             database = nil
             return
         }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.label = "switchboard.cache"
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = OFF") }
         do {
-            let database = try DatabaseQueue(path: sqlitePath, configuration: configuration)
-            try database.writeWithoutTransaction { db in
-                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
-                    try db.execute(sql: "PRAGMA journal_mode = WAL")
-                }
-            }
-            try database.write { db in
-                try db.execute(
-                    sql: """
-                        CREATE TABLE IF NOT EXISTS cache (
-                            key TEXT PRIMARY KEY NOT NULL,   -- SHA-256 of the canonical request, format and tenant
-                            value BLOB NOT NULL,             -- {"response", "cost_nano_usd", "stored_at"} as JSON
-                            expires_at REAL NOT NULL         -- Unix seconds
-                        ) WITHOUT ROWID
-                        """
-                )
-            }
-            self.database = database
+            database = try StateDatabase.open(
+                path: sqlitePath,
+                label: "switchboard.cache",
+                synchronousOff: true,
+                table: """
+                    CREATE TABLE IF NOT EXISTS cache (
+                        key TEXT PRIMARY KEY NOT NULL,   -- SHA-256 of the canonical request, format and tenant
+                        value BLOB NOT NULL,             -- {"response", "cost_nano_usd", "stored_at", …} as JSON
+                        expires_at REAL NOT NULL         -- Unix seconds
+                    ) WITHOUT ROWID
+                    """
+            )
         } catch {
             throw StateStoreError(
                 "the cache store \(sqlitePath) cannot be opened: \(error.localizedDescription); check the path and its permissions, or set state.backend: memory"

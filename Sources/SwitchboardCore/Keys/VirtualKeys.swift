@@ -41,37 +41,27 @@ public final class VirtualKeyStore: Sendable {
     /// Opens or creates the key table in the state database at `path` (mode 0600).
     public init(path: String) throws(VirtualKeyError) {
         self.path = path
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.label = "switchboard.keys"
-        let existed = FileManager.default.fileExists(atPath: path)
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            if !existed { chmod(path, 0o600) }
-            try database.writeWithoutTransaction { db in
-                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
-                    try db.execute(sql: "PRAGMA journal_mode = WAL")
-                }
-            }
-            try database.write { db in
-                try db.execute(
-                    sql: """
-                        CREATE TABLE IF NOT EXISTS virtual_keys (
-                            id TEXT PRIMARY KEY NOT NULL,     -- vk_…: shown and journaled as key_id
-                            salt BLOB NOT NULL,               -- 16 random bytes
-                            hash BLOB NOT NULL,               -- SHA-256(salt ‖ secret); the secret is never stored
-                            user_id TEXT NOT NULL,
-                            tenant_id TEXT,
-                            rpm INTEGER, tpm INTEGER, max_output_tokens INTEGER,
-                            budget_nano_usd INTEGER,
-                            allow_user_header INTEGER NOT NULL DEFAULT 0,
-                            label TEXT,
-                            created_at REAL NOT NULL,         -- Unix seconds
-                            revoked_at REAL
-                        ) WITHOUT ROWID
-                        """
-                )
-            }
+            database = try StateDatabase.open(
+                path: path,
+                label: "switchboard.keys",
+                synchronousOff: false,
+                table: """
+                    CREATE TABLE IF NOT EXISTS virtual_keys (
+                        id TEXT PRIMARY KEY NOT NULL,     -- vk_…: shown and journaled as key_id
+                        salt BLOB NOT NULL,               -- 16 random bytes
+                        hash BLOB NOT NULL,               -- SHA-256(salt ‖ secret); the secret is never stored
+                        user_id TEXT NOT NULL,
+                        tenant_id TEXT,
+                        rpm INTEGER, tpm INTEGER, max_output_tokens INTEGER,
+                        budget_nano_usd INTEGER,
+                        allow_user_header INTEGER NOT NULL DEFAULT 0,
+                        label TEXT,
+                        created_at REAL NOT NULL,         -- Unix seconds
+                        revoked_at REAL
+                    ) WITHOUT ROWID
+                    """
+            )
         } catch {
             throw VirtualKeyError(
                 "the key store \(path) cannot be opened: \(error.localizedDescription); check state.sqlite_path and its permissions"

@@ -17,32 +17,20 @@ public final class SQLiteStateStore: StateStore {
     /// - Throws: ``StateStoreError`` saying what is wrong with the file.
     public init(path: String, busyTimeout: Duration = .seconds(5)) throws(StateStoreError) {
         self.path = path
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(busyTimeout.secondsDouble)
-        configuration.label = "switchboard.state"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = OFF")
-        }
-        let existed = FileManager.default.fileExists(atPath: path)
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            if !existed { chmod(path, 0o600) }
-            try queue.writeWithoutTransaction { db in
-                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
-                    try db.execute(sql: "PRAGMA journal_mode = WAL")
-                }
-            }
-            try queue.write { db in
-                try db.execute(
-                    sql: """
-                        CREATE TABLE IF NOT EXISTS state (
-                            key TEXT PRIMARY KEY NOT NULL,   -- 'headroom/openai/sk-…a1b2#1f3a9c0e/gpt-4o-mini', 'breaker/…'
-                            value BLOB NOT NULL,             -- the value as JSON
-                            updated_at REAL NOT NULL         -- Unix seconds
-                        ) WITHOUT ROWID
-                        """
-                )
-            }
+            queue = try StateDatabase.open(
+                path: path,
+                label: "switchboard.state",
+                busyTimeout: busyTimeout,
+                synchronousOff: true,
+                table: """
+                    CREATE TABLE IF NOT EXISTS state (
+                        key TEXT PRIMARY KEY NOT NULL,   -- 'headroom/openai/sk-…a1b2#1f3a9c0e/gpt-4o-mini', 'breaker/…'
+                        value BLOB NOT NULL,             -- the value as JSON
+                        updated_at REAL NOT NULL         -- Unix seconds
+                    ) WITHOUT ROWID
+                    """
+            )
         } catch {
             throw StateStoreError(
                 "the state store \(path) cannot be opened: \(error.localizedDescription); check the path and its permissions, or set state.backend: memory"
