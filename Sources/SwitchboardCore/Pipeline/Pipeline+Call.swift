@@ -4,8 +4,9 @@ import SwitchboardJournal
 import SwitchboardWire
 
 extension Pipeline {
-    /// The one path every call takes: resolve the route, then for each target (skipping open
-    /// circuits), attempts paced by headroom and spaced by the retry policy, then the journal.
+    /// The one path every call takes: resolve the route, admit the call (limits, moderation, the
+    /// exact cache, the budget: ``admit(_:route:limited:sink:)``), then for each target (skipping
+    /// open circuits) attempts paced by headroom and spaced by the retry policy, then the journal.
     /// - Returns: the whole answer, or `nil` for a stream (whose events went to `sink`).
     func run<D: Dialect>(_ dialect: D.Type, _ request: D.Request, context: CallContext, sink: StreamSink<D.Event>?)
         async throws
@@ -51,110 +52,8 @@ extension Pipeline {
             )
         }
 
-        // Per-user limits: one request and the estimated tokens per minute.
-        if let limited {
-            do {
-                let status = try await limiter.admit(
-                    subject: limited.subject,
-                    limits: limited.limits,
-                    tokens: call.estimate.total,
-                    shadow: configuration.limits.shadow,
-                    now: startedAt
-                )
-                context.onLimits?(status)
-                if status.allowed || status.shadow {
-                    call.limitCharge = (limited.subject, limited.limits, call.estimate.total)
-                }
-                if !status.allowed {
-                    let requests = !status.requests.allowed
-                    let decision = requests ? status.requests : status.tokens
-                    let unit = requests ? "requests" : "tokens"
-                    let message =
-                        decision.retryAfter == nil
-                        ? "this call's \(call.estimate.total) estimated tokens are over \(status.subject)'s whole limit of \(decision.limit) tokens per minute; send less, or ask for a higher limit"
-                        : "\(status.subject) is over its limit of \(decision.limit) \(unit) per minute; retry after \(GoDuration.format(decision.retryAfter ?? .zero))"
-                    if status.shadow {
-                        call.events.append(
-                            EventRecord(
-                                at: startedAt,
-                                requestID: context.requestID,
-                                kind: "limit_shadow",
-                                scope: status.subject,
-                                detail: ["limit": .string(unit), "message": .string(message)]
-                            )
-                        )
-                    } else {
-                        throw await fail(
-                            &call,
-                            SwitchboardError(
-                                requests ? .rateLimited : .tokenLimited,
-                                message,
-                                retryAfter: decision.retryAfter
-                            )
-                        )
-                    }
-                }
-            } catch let error as SwitchboardError {
-                throw error
-            } catch {
-                logger.warning("state store failed; limits not checked", metadata: ["error": "\(error)"])
-            }
-        }
-
-        // Input moderation, before the cache and any provider.
-        if configuration.moderation.localEnabled || configuration.moderation.openAIEnabled {
-            let (verdict, refusal) = await moderate(D.userText(request))
-            if !verdict.scores.isEmpty || verdict.endpoint != nil { call.moderation = verdict.json }
-            if let refusal { throw await fail(&call, refusal) }
-            if verdict.isBlocked {
-                throw await fail(
-                    &call,
-                    SwitchboardError(
-                        .moderationBlocked,
-                        "input moderation blocked the request (\(verdict.blocked.joined(separator: ", "))); rephrase it, or ask an operator about the moderation policy"
-                    )
-                )
-            }
-        }
-
-        // The exact cache: a hit (or the answer of an identical call in flight) costs nothing.
-        if let cache {
-            if let plan = cachePlan(D.self, request, context: context, route: route.name) {
-                call.cacheOutcome = .miss
-                var lookup = ExactCache.Lookup.lead
-                if plan.read { lookup = await cache.lookup(plan.key, now: startedAt) }
-                switch lookup {
-                case .hit(let entry), .joined(let entry?):
-                    let outcome: CacheOutcome = if case .hit = lookup { .hit } else { .joined }
-                    if case .served(let response) = try await serveCached(&call, entry, outcome: outcome, sink: sink) {
-                        return response
-                    }
-                    call.cacheWrite = (plan.key, plan.ttl)
-                case .joined(nil):
-                    break  // the identical call failed: ask the provider
-                case .lead:
-                    call.cacheWrite = (plan.key, plan.ttl)
-                }
-            } else {
-                call.cacheOutcome = .bypass
-            }
-        }
-
-        // Budgets: reserve the worst case before anything is sent.
-        if !budgets.accounts(userID: context.userID, tenantID: context.tenantID).isEmpty {
-            do {
-                call.budgetHolds = try await budgets.reserve(
-                    userID: context.userID,
-                    tenantID: context.tenantID,
-                    own: context.budget,
-                    worstCase: worstCase(route.targets, estimate: call.estimate),
-                    now: startedAt
-                )
-            } catch let error as SwitchboardError {
-                throw await fail(&call, error)
-            } catch {
-                logger.warning("state store failed; budget not checked", metadata: ["error": "\(error)"])
-            }
+        if case .served(let response)? = try await admit(&call, route: route, limited: limited, sink: sink) {
+            return response
         }
 
         var skipped: [String] = []
@@ -263,103 +162,6 @@ extension Pipeline {
                 "every attempt on every route target failed (\(call.attempts.count) attempts): \(summary)"
             )
         )
-    }
-
-    /// Whether the exact cache takes part in a call, under which key and for how long: a route's
-    /// `cache.ttl` or the caller's `x-switchboard-cache-control: ttl=N` opt in; otherwise only
-    /// deterministic requests (temperature 0 or a seed) are cached, for `cache.exact.default_ttl`,
-    /// unless `deterministic_only` is off. `no-store` bypasses the cache; `no-cache` skips the
-    /// lookup but stores the new answer.
-    func cachePlan<D: Dialect>(_ dialect: D.Type, _ request: D.Request, context: CallContext, route: String?) -> (
-        key: String, ttl: Duration, read: Bool
-    )? {
-        let exact = configuration.cache.exact
-        var ttl: Duration?
-        switch context.cacheControl {
-        case .noStore: return nil
-        case .ttl(let requested): ttl = requested
-        case .noCache, nil: break
-        }
-        ttl = ttl ?? route.flatMap { configuration.routes[$0]?.cacheTTL }
-        if ttl == nil, !exact.deterministicOnly || D.isDeterministic(request) { ttl = exact.defaultTTL }
-        guard let ttl else { return nil }
-        return (
-            CacheKey.make(format: D.format, body: request.json, tenant: context.tenantID), ttl,
-            context.cacheControl != .noCache
-        )
-    }
-
-    /// Answers from a cache entry: the whole response, or its events for a stream; journaled with
-    /// outcome `cached`, cost 0 and the cost it saved.
-    func serveCached<D: Dialect>(
-        _ call: inout CallInProgress<D>,
-        _ entry: CacheEntry,
-        outcome: CacheOutcome,
-        sink: StreamSink<D.Event>?
-    ) async throws -> CacheService<D.Response> {
-        guard let response = try? D.Response(json: entry.response) else {
-            logger.warning(
-                "a cache entry does not read as a response; asking the provider",
-                metadata: ["request.id": "\(call.context.requestID)"]
-            )
-            return .unreadable
-        }
-        call.cacheOutcome = outcome
-        call.savedNanoUSD = entry.costNanoUSD ?? 0
-        call.tally = AnswerTally(D.answer(response))
-        call.firstTokenAt = clock.now()
-        guard let sink else {
-            return .served(try await succeed(&call, response: response, sink: nil, outcome: .cached))
-        }
-        let events = D.replay(response, request: call.request, created: Int(clock.now().timeIntervalSince1970))
-        let flowing = events.filter { !D.isTerminal($0) }
-        if configuration.cache.exact.replayPacing, let first = entry.timeToFirstToken, let whole = entry.duration {
-            // The original pace: the first event after its time to first token, the rest spread
-            // evenly over the rest of its length.
-            let spacing = flowing.count > 1 ? (whole - first) / (flowing.count - 1) : .zero
-            do {
-                try await clock.sleep(for: first)
-                call.firstTokenAt = clock.now()
-                for (index, event) in flowing.enumerated() {
-                    if index > 0 { try await clock.sleep(for: spacing) }
-                    sink.yield([event])
-                }
-            } catch {
-                throw await fail(&call, CancellationError())
-            }
-        } else {
-            sink.yield(flowing)
-        }
-        _ = try await succeed(&call, response: nil, sink: (sink, events.filter(D.isTerminal)), outcome: .cached)
-        return .served(nil)
-    }
-
-    /// Who a call's per-minute limits count against, and which limits: a user (their own limits,
-    /// the route's, or the default), else the caller's address (the anonymous limits); `nil` for
-    /// a library call with neither.
-    func limitSubject(_ context: CallContext, model: String) -> (
-        subject: String, limits: SwitchboardConfiguration.Limits.UserLimits
-    )? {
-        let settings = configuration.limits
-        if let user = context.userID {
-            let limits = context.limits ?? settings.routes[model] ?? settings.users[user] ?? settings.defaultUser
-            return ("user:\(user)", limits)
-        }
-        if let address = context.clientAddress { return ("ip:\(address)", context.limits ?? settings.anonymous) }
-        return nil
-    }
-
-    /// The most a call can cost on any of `targets`: its estimated input at the dearest input
-    /// price (a cache write may cost more than plain input) and its output ceiling. Targets
-    /// without a price add nothing.
-    func worstCase(_ targets: [SwitchboardConfiguration.Target], estimate: TokenEstimate) -> Int64 {
-        targets.compactMap { prices.prices(for: $0.model) }.map { model in
-            [
-                TokenCounts(input: estimate.input, output: estimate.output),
-                TokenCounts(cacheWrite5m: estimate.input, output: estimate.output),
-                TokenCounts(cacheWrite1h: estimate.input, output: estimate.output),
-            ].map(model.cost).max() ?? 0
-        }.max() ?? 0
     }
 
     /// The targets a model name stands for: a configured route, or a provider model.
@@ -905,12 +707,4 @@ extension AttemptFailure {
 /// happen after a caller went away (releasing headroom, journaling the call).
 func uncancellable<Result: Sendable>(_ operation: @escaping @Sendable () async -> Result) async -> Result {
     await Task { await operation() }.value
-}
-
-/// What answering from a cache entry came to.
-enum CacheService<Response> {
-    /// Answered: the whole response, or `nil` for a stream (its events went to the caller).
-    case served(Response?)
-    /// The entry did not read as a response: ask the provider (and replace it).
-    case unreadable
 }
