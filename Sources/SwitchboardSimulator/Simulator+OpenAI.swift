@@ -346,7 +346,7 @@ extension Simulator {
         let functions = body.tools?.compactMap(\.function) ?? []
         guard !functions.isEmpty else { return nil }
         switch body.toolChoice {
-        case .disabled: return nil
+        case .noTools: return nil
         case .required: return functions.first
         case .function(let name): return functions.first { $0.name == name }
         case .auto, .other, nil:

@@ -124,7 +124,7 @@ public final class Simulator: Sendable {
 
     /// Whether a key is accepted, and its settings.
     func keySettings(_ key: String) -> SimulatorConfiguration.KeySettings? {
-        if let settings = configuration.keys[key] { return settings.disabled ? nil : settings }
+        if let settings = configuration.keys[key] { return settings.rejected ? nil : settings }
         if configuration.acceptAnySimulatorKey, key.hasPrefix("sk-sim-"), key.count > 7 {
             return SimulatorConfiguration.KeySettings()
         }

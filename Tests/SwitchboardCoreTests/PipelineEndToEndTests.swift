@@ -209,7 +209,7 @@ import Testing
 
     @Test func aKeyTheProviderRefusesIsPassedOverForAnotherOfThePool() async throws {
         var simulator = SimulatorConfiguration.testing
-        simulator.keys["sk-sim-revoked-0001"] = .init(disabled: true)
+        simulator.keys["sk-sim-revoked-0001"] = .init(rejected: true)
         let run = try await withPipeline(
             simulator: simulator,
             configure: {

@@ -51,7 +51,7 @@ struct SimulatorConfigurationTests {
             configuration.keys["sk-sim-tight"]?.limits?.openAI == .init(window: .seconds(5), requests: 2, tokens: 5000)
         )
         #expect(configuration.keys["sk-sim-broke"]?.quotaExhausted == true)
-        #expect(configuration.keys["sk-sim-off"]?.disabled == true)
+        #expect(configuration.keys["sk-sim-off"]?.rejected == true)
         #expect(!configuration.acceptAnySimulatorKey)
         #expect(configuration.faults.rates.map(\.fault) == [.status(500), .reset])
         #expect(

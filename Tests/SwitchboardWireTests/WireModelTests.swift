@@ -204,7 +204,7 @@ struct WireModelTests {
 
     @Test func toolChoiceFormsDecode() throws {
         func choice(_ text: String) throws -> OpenAI.ToolChoice { try OpenAI.ToolChoice(json: JSONValue.parse(text)) }
-        #expect(try choice(#""none""#) == .disabled)
+        #expect(try choice(#""none""#) == .noTools)
         #expect(try choice(#""required""#) == .required)
         #expect(try choice(#"{"type":"function","function":{"name":"get_weather"}}"#) == .function("get_weather"))
         #expect(

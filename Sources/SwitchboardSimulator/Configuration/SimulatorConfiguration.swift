@@ -99,13 +99,13 @@ public struct SimulatorConfiguration: Sendable {
         public var limits: ProviderLimits?
         /// Answer every call with 429 `insufficient_quota` (OpenAI) or a spend-cap 429 (Anthropic).
         public var quotaExhausted = false
-        /// Refuse the key with 401.
-        public var disabled = false
+        /// Refuse the key with 401 (`disabled: true` in the file).
+        public var rejected = false
 
-        public init(limits: ProviderLimits? = nil, quotaExhausted: Bool = false, disabled: Bool = false) {
+        public init(limits: ProviderLimits? = nil, quotaExhausted: Bool = false, rejected: Bool = false) {
             self.limits = limits
             self.quotaExhausted = quotaExhausted
-            self.disabled = disabled
+            self.rejected = rejected
         }
     }
 
@@ -232,7 +232,7 @@ extension SimulatorConfiguration {
                     }
                 }
                 if let value = try settings.member("quota_exhausted") { entry.quotaExhausted = try value.bool() }
-                if let value = try settings.member("disabled") { entry.disabled = try value.bool() }
+                if let value = try settings.member("disabled") { entry.rejected = try value.bool() }
                 keys[key] = entry
             }
         }

@@ -314,7 +314,7 @@ extension OpenAI {
     /// `tool_choice`: `none`, `auto`, `required`, or one named function.
     public enum ToolChoice: JSONRepresentable, Equatable {
         /// `"none"`: the model must not call a tool.
-        case disabled
+        case noTools
         case auto
         case required
         case function(String)
@@ -323,7 +323,7 @@ extension OpenAI {
 
         public init(json: JSONValue, at path: JSONPath) throws {
             switch json {
-            case .string("none"): self = .disabled
+            case .string("none"): self = .noTools
             case .string("auto"): self = .auto
             case .string("required"): self = .required
             case .string(let other):
@@ -344,7 +344,7 @@ extension OpenAI {
 
         public var json: JSONValue {
             switch self {
-            case .disabled: "none"
+            case .noTools: "none"
             case .auto: "auto"
             case .required: "required"
             case .function(let name): ["type": "function", "function": ["name": .string(name)]]

@@ -63,7 +63,7 @@ extension Translation {
             )
         }
         switch request.toolChoice {
-        case .disabled: translated.toolChoice = Anthropic.ToolChoice(type: "none")
+        case .noTools: translated.toolChoice = Anthropic.ToolChoice(type: "none")
         case .auto: translated.toolChoice = Anthropic.ToolChoice(type: "auto")
         case .required: translated.toolChoice = Anthropic.ToolChoice(type: "any")
         case .function(let name): translated.toolChoice = .tool(name)
@@ -173,7 +173,7 @@ extension Translation {
         }
         translated.tools = tools.isEmpty ? nil : tools
         switch request.toolChoice?.type {
-        case "none": translated.toolChoice = .disabled
+        case "none": translated.toolChoice = .noTools
         case "auto": translated.toolChoice = .auto
         case "any": translated.toolChoice = .required
         case "tool": translated.toolChoice = request.toolChoice?.name.map { .function($0) }
