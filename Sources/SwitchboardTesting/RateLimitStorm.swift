@@ -116,7 +116,7 @@ public struct RateLimitStorm: Sendable {
                 writer.finish()
                 try await group.waitForAll()
             }
-            var report = try Self.measure(journalPath: configuration.journal.path)
+            var report = try Self.measure(journalPath: configuration.journal.path, deadline: storm.deadline)
             report.seconds = (clock.now - started).secondsDouble
             report.rateLimited = fixture.simulator.stats.snapshot.byStatus[429, default: 0]
             return report
@@ -124,7 +124,7 @@ public struct RateLimitStorm: Sendable {
     }
 
     /// Reads what the journal recorded of the storm.
-    static func measure(journalPath: String) throws -> Report {
+    static func measure(journalPath: String, deadline: Duration) throws -> Report {
         let reader = try JournalReader.open(path: journalPath)
         var report = Report()
         var latencies: [Double] = []
@@ -146,7 +146,7 @@ public struct RateLimitStorm: Sendable {
             if summary.pacedMilliseconds > 0 { report.pacedCalls += 1 }
             if let latency = summary.latencyMilliseconds {
                 latencies.append(latency)
-                if latency > 120_000 { report.lateCalls += 1 }
+                if latency > deadline.millisecondsDouble { report.lateCalls += 1 }
             }
             report.attempts += detail.attempts.count
             report.serverErrors += detail.attempts.filter { ($0.httpStatus ?? 0) >= 500 }.count

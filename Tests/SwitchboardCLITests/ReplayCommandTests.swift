@@ -114,67 +114,58 @@ struct ReplayCommandTests {
 /// Budgets shared by two `switchboard` processes through the SQLite state store.
 struct BudgetProcessesTests {
     @Test func twoProcessesSpendingOneBudgetNeverOvershootIt() async throws {
-        let directory = try temporaryDirectory()
-        try await withSimulator { fixture in
-            let path = "\(directory)/switchboard.yaml"
-            // $0.001 for the console user: about forty calls of gpt-4o-mini with 40 output tokens.
-            try """
-            journal: { path: \(directory)/journal.sqlite, store_bodies: full }
-            state: { backend: sqlite, sqlite_path: \(directory)/state.sqlite }
-            providers:
-              openai: { base_url: "\(fixture.baseURL)", api_key: sk-sim-budget-openai }
-            budgets:
-              users: { oncall: { hard: 0.001 } }
-            limits:
-              users: { oncall: { rpm: 10000, tpm: 10000000 } }
-            cache: { exact: { enabled: false } }
-            console: { user: oncall }
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-            let original = try await journalOneCall(configurationPath: path, text: "Name a color.")
-
-            async let first = switchboard(["replay", original.requestID, "--times", "50", "--config", path])
-            async let second = switchboard(["replay", original.requestID, "--times", "50", "--config", path])
-            let results = try await [first, second]
-            for result in results {
-                #expect(result.output.contains("50 replays of \(original.requestID)"), "\(result.errors)")
-            }
-            let replays = try JournalReader.open(path: "\(directory)/journal.sqlite")
-                .calls(matching: CallFilter(userID: "oncall"), after: 0, limit: 1_000)
-            #expect(replays.count == 100)
-            let ok = replays.filter { $0.outcome == "ok" }
-            #expect(ok.count > 10 && ok.count < 90)
-            #expect(replays.filter { $0.outcome == "budget" }.count == 100 - ok.count)
-            #expect(ok.compactMap(\.costNanoUSD).reduce(0, +) <= 1_000_000, "no overshoot across processes")
-        }
+        // $0.001 for the console user: about forty calls of gpt-4o-mini with 40 output tokens.
+        let replays = try await replayInTwoProcesses(
+            times: 50,
+            settings: """
+                budgets:
+                  users: { oncall: { hard: 0.001 } }
+                limits:
+                  users: { oncall: { rpm: 10000, tpm: 10000000 } }
+                """
+        )
+        #expect(replays.count == 100)
+        let ok = replays.filter { $0.outcome == "ok" }
+        #expect(ok.count > 10 && ok.count < 90)
+        #expect(replays.filter { $0.outcome == "budget" }.count == 100 - ok.count)
+        #expect(ok.compactMap(\.costNanoUSD).reduce(0, +) <= 1_000_000, "no overshoot across processes")
     }
 }
 
 /// Per-user limits shared by two `switchboard` processes through the SQLite state store.
 struct LimitProcessesTests {
     @Test func twoProcessesCountAgainstOneRequestLimit() async throws {
-        let directory = try temporaryDirectory()
-        try await withSimulator { fixture in
-            let path = "\(directory)/switchboard.yaml"
-            try """
-            journal: { path: \(directory)/journal.sqlite, store_bodies: full }
-            state: { backend: sqlite, sqlite_path: \(directory)/state.sqlite }
-            providers:
-              openai: { base_url: "\(fixture.baseURL)", api_key: sk-sim-limits-openai }
-            limits:
-              users: { oncall: { rpm: 12 } }
-            cache: { exact: { enabled: false } }
-            console: { user: oncall }
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-            let original = try await journalOneCall(configurationPath: path, text: "Name a city.")
-            async let first = switchboard(["replay", original.requestID, "--times", "10", "--config", path])
-            async let second = switchboard(["replay", original.requestID, "--times", "10", "--config", path])
-            _ = try await [first, second]
-            let replays = try JournalReader.open(path: "\(directory)/journal.sqlite")
-                .calls(matching: CallFilter(userID: "oncall"), after: 0, limit: 100)
-            #expect(replays.count == 20)
-            #expect(replays.filter { $0.outcome == "ok" }.count == 12, "one limit of 12 a minute across both")
-            #expect(replays.filter { $0.outcome == "rate_limited" }.count == 8)
+        let replays = try await replayInTwoProcesses(times: 10, settings: "limits:\n  users: { oncall: { rpm: 12 } }")
+        #expect(replays.count == 20)
+        #expect(replays.filter { $0.outcome == "ok" }.count == 12, "one limit of 12 a minute across both")
+        #expect(replays.filter { $0.outcome == "rate_limited" }.count == 8)
+    }
+}
+
+/// Journals one call, then replays it `times` times from each of two `switchboard` processes
+/// sharing one SQLite state file, with `settings` (YAML) added to the configuration; returns the
+/// replays, which are billed and limited as the console user `oncall`.
+func replayInTwoProcesses(times: Int, settings: String) async throws -> [CallSummary] {
+    let directory = try temporaryDirectory()
+    return try await withSimulator { fixture in
+        let path = "\(directory)/switchboard.yaml"
+        try """
+        journal: { path: \(directory)/journal.sqlite, store_bodies: full }
+        state: { backend: sqlite, sqlite_path: \(directory)/state.sqlite }
+        providers:
+          openai: { base_url: "\(fixture.baseURL)", api_key: sk-sim-two-processes }
+        cache: { exact: { enabled: false } }
+        console: { user: oncall }
+        \(settings)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let original = try await journalOneCall(configurationPath: path, text: "Name a color.")
+        async let first = switchboard(["replay", original.requestID, "--times", "\(times)", "--config", path])
+        async let second = switchboard(["replay", original.requestID, "--times", "\(times)", "--config", path])
+        for result in try await [first, second] {
+            #expect(result.output.contains("\(times) replays of \(original.requestID)"), "\(result.errors)")
         }
+        return try JournalReader.open(path: "\(directory)/journal.sqlite")
+            .calls(matching: CallFilter(userID: "oncall"), after: 0, limit: 1_000)
     }
 }
 

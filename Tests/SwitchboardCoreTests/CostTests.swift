@@ -99,6 +99,9 @@ struct CostTests {
     @Test func anUnknownModelHasNoCostRatherThanZero() {
         #expect(book.cost(TokenCounts(input: 10, output: 10), model: "gpt-17-turbo") == nil)
         #expect(book.prices(for: "claude-haiku-4-5-20251001")?.provider == .anthropic)
+        #expect(book.prices(for: "claude-sonnet-4-6-20260101") == book.prices(for: "claude-sonnet-4-6"))
+        #expect(book.prices(for: "gpt-4.1-2026-01-31") == book.prices(for: "gpt-4.1"))
+        #expect(book.prices(for: "gpt-4.1-2026-01") == nil)
     }
 
     @Test func thePublishedPricesOfTheWireFactsAreWhatTheBookHolds() throws {

@@ -105,13 +105,6 @@ public final class BudgetLedger: Sendable {
         _ = try await settle(holds, cost: 0)
     }
 
-    /// What `owner`'s account holds now: spent and reserved, for reports and tests.
-    func account(kind: String, id: String, now: Date) async throws -> BudgetAccount? {
-        let period = settings.period.period(containing: now).name
-        let key = "budget/\(kind)/\(id)/\(period)"
-        return try await store.values([key], as: BudgetAccount.self)[key]
-    }
-
     /// `$49.99`, `$0.000240`: cents, or micro-dollars below a cent.
     static func usd(_ nanoUSD: Int64) -> String {
         if nanoUSD >= 10_000_000 || nanoUSD == 0 {

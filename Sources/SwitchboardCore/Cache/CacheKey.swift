@@ -26,8 +26,13 @@ public enum CacheKey {
         var hasher = SHA256()
         hasher.update(data: Array("switchboard-cache-v1\n\(format.rawValue)\n\(tenant ?? "")\n".utf8))
         hasher.update(data: JSONValue.object(object).serializedBytes(.canonical))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Array(hasher.finalize()).hex
     }
+}
+
+extension Array where Element == UInt8 {
+    /// Lower-case hex digits, two per byte: keys, ids and digests.
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 /// The request header `x-switchboard-cache-control`: `ttl=600` (cache this answer for 600 s),

@@ -182,9 +182,6 @@ public final class ExactCache: Sendable {
         }
     }
 
-    /// Bytes of answers held in memory.
-    public var memoryBytes: Int { state.withLock { $0.bytes } }
-
     // MARK: - SQLite
 
     private func storedEntry(_ key: String, now: Date) async -> CacheEntry? {

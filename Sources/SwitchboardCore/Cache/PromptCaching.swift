@@ -76,7 +76,7 @@ enum PromptCaching {
         case .perTenant: owner = "tenant:" + (context.tenantID ?? "")
         case .perUser: owner = "user:" + (context.userID ?? context.tenantID ?? "")
         }
-        let digest = SHA256.hash(data: Array(owner.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let digest = Array(SHA256.hash(data: Array(owner.utf8)).prefix(12)).hex
         request["prompt_cache_key"] = .string("sb-" + digest)
         body = .object(request)
     }

@@ -61,16 +61,4 @@ enum StreamReplay {
         if !current.isEmpty { pieces.append(current) }
         return pieces
     }
-
-    /// Anthropic's stop reason for a finish reason of either provider.
-    static func anthropicStopReason(_ reason: String?) -> String? {
-        switch reason {
-        case nil: nil
-        case "end_turn", "max_tokens", "stop_sequence", "tool_use", "refusal", "pause_turn": reason
-        case "length": "max_tokens"
-        case "tool_calls", "function_call": "tool_use"
-        case "content_filter": "refusal"
-        default: "end_turn"
-        }
-    }
 }

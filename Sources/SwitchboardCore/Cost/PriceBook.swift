@@ -229,10 +229,19 @@ public struct PriceBook: Sendable {
     /// `claude-haiku-4-5`); `nil` when the model is unknown.
     public func prices(for model: String) -> ModelPrices? {
         if let prices = models[model] { return prices }
-        for pattern in [#"-\d{4}-\d{2}-\d{2}$"#, #"-\d{8}$"#] {
-            if let range = model.range(of: pattern, options: .regularExpression) {
-                return models[String(model[..<range.lowerBound])]
-            }
+        // A date suffix: `-2024-07-18` or `-20251001` (no pattern compiled on every call's path).
+        let characters = Array(model)
+        func digits(_ range: Range<Int>) -> Bool {
+            range.allSatisfy { characters[$0].isASCII && characters[$0].isNumber }
+        }
+        let count = characters.count
+        if count > 11, characters[count - 11] == "-", characters[count - 6] == "-", characters[count - 3] == "-",
+            digits(count - 10..<count - 6), digits(count - 5..<count - 3), digits(count - 2..<count)
+        {
+            return models[String(characters[..<(count - 11)])]
+        }
+        if count > 9, characters[count - 9] == "-", digits(count - 8..<count) {
+            return models[String(characters[..<(count - 9)])]
         }
         return nil
     }

@@ -82,7 +82,7 @@ public final class VirtualKeyStore: Sendable {
         now: Date = Date()
     ) throws(VirtualKeyError) -> (key: VirtualKey, secret: String) {
         let key = VirtualKey(
-            id: "vk_" + Self.hex(Self.randomBytes(6)),
+            id: "vk_" + Self.randomBytes(6).hex,
             userID: userID,
             tenantID: tenantID,
             rpm: rpm,
@@ -94,7 +94,7 @@ public final class VirtualKeyStore: Sendable {
             createdAt: now,
             revokedAt: nil
         )
-        let secret = "sk-sb-\(key.id.dropFirst(3))-\(Self.hex(Self.randomBytes(20)))"
+        let secret = "sk-sb-\(key.id.dropFirst(3))-\(Self.randomBytes(20).hex)"
         let salt = Self.randomBytes(16)
         let hash = Self.hash(secret, salt: salt)
         do {
@@ -224,8 +224,6 @@ public final class VirtualKeyStore: Sendable {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
-
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 }
 
 extension CallContext {

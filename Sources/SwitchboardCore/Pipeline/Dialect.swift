@@ -81,7 +81,7 @@ extension Dialect {
             id: "msg_" + requestID.replacingOccurrences(of: "req_", with: ""),
             content: [.text(tally.text)],
             model: tally.model ?? model(of: request),
-            stopReason: StreamReplay.anthropicStopReason(tally.finishReason),
+            stopReason: Translation.anthropicStopReason(tally.finishReason),
             usage: Anthropic.Usage(inputTokens: tally.tokens.input, outputTokens: tally.tokens.output)
         )
         return response(

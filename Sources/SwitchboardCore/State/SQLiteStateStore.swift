@@ -9,7 +9,7 @@ import GRDB
 public final class SQLiteStateStore: StateStore {
     public let path: String
     private let queue: DatabaseQueue
-    /// One coder for every update: making one per call costs more than the coding.
+    /// One coder for every update (updates are serialised by the queue).
     private static let encoder = JSONEncoder()
     private static let decoder = JSONDecoder()
 

@@ -45,9 +45,11 @@ public enum Translation {
         }
     }
 
-    static func anthropicStopReason(_ finishReason: String?) -> String? {
+    /// Anthropic's stop reason for a finish reason of either provider (Anthropic's own pass through).
+    public static func anthropicStopReason(_ finishReason: String?) -> String? {
         switch finishReason {
         case nil: nil
+        case "end_turn", "max_tokens", "stop_sequence", "tool_use", "refusal", "pause_turn": finishReason
         case "length": "max_tokens"
         case "tool_calls", "function_call": "tool_use"
         case "content_filter": "refusal"
