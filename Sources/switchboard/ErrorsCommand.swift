@@ -12,9 +12,25 @@ struct ErrorsCommand: ParsableCommand {
     @Flag(help: "Print the table as Markdown (as in the README).")
     var markdown = false
 
+    @Flag(help: "Print the table as JSON (one object per error), for tests and tools.")
+    var json = false
+
     func run() {
         if markdown {
             print(ErrorTable.markdown(), terminator: "")
+            return
+        }
+        if json {
+            let rows: [JSONValue] = ErrorTable.entries.map { entry in
+                [
+                    "code": .string(entry.code.name), "http": .integer(entry.httpStatus),
+                    "openai_type": .string(entry.openAIType), "openai_code": .string(entry.openAICode),
+                    "anthropic_type": .string(entry.anthropicType), "retry_after": .bool(entry.sendsRetryAfter),
+                    "should_retry": .bool(entry.shouldRetry), "openai_sdk": .string(entry.sdkErrors.openAI),
+                    "anthropic_sdk": .string(entry.sdkErrors.anthropic),
+                ]
+            }
+            print(JSONValue.array(rows).serialized())
             return
         }
         for entry in ErrorTable.entries {

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -85,3 +86,79 @@ def long_text(tokens, seed="policy"):
         text += f"{seed} clause {index} says the refund window is thirty days. "
         index += 1
     return text[: tokens * 4]
+
+
+# The gateway fronting the simulator: routes over both providers, a fast retry policy, a small
+# body limit, and generous default user limits (keys below narrow them).
+GATEWAY_CONFIG = """
+journal: {{ path: {directory}/journal.sqlite, store_bodies: full }}
+state: {{ backend: sqlite, sqlite_path: {directory}/state.sqlite }}
+providers:
+  openai: {{ kind: openai, base_url: "{sim}", api_key: "sk-sim-gateway-openai" }}
+  anthropic: {{ kind: anthropic, base_url: "{sim}", api_key: "sk-sim-gateway-anthropic" }}
+routes:
+  default: {{ targets: [openai/gpt-4o-mini, anthropic/claude-haiku-4-5] }}
+resilience:
+  retry: {{ max_attempts: 3, base: 10ms, cap: 50ms }}
+limits:
+  default_user: {{ rpm: 100000, tpm: 100000000, max_output_tokens: 4096 }}
+gateway: {{ max_body: 64KB }}
+"""
+
+# Virtual keys by name: the `switchboard keys create` flags of each.
+GATEWAY_KEYS = {
+    "app": ["--user", "app-user"],
+    "backend": ["--user", "backend", "--allow-user-header"],
+    "paced": ["--user", "paced-user", "--rpm", "120"],
+    "broke": ["--user", "broke-user", "--budget", "0.000001"],
+}
+
+
+class Gateway:
+    def __init__(self, url, process, keys, journal):
+        self.url = url
+        self.process = process
+        self.keys = keys
+        self.journal = journal
+
+    def call(self, request_id):
+        """The journal's row for a call, as a dict (the gateway commits it before answering)."""
+        with sqlite3.connect(self.journal) as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT * FROM calls WHERE request_id = ?", (request_id,)).fetchone()
+            return dict(row) if row else None
+
+
+@pytest.fixture(scope="session")
+def gateway(sim, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("gateway")
+    config = directory / "switchboard.yaml"
+    config.write_text(GATEWAY_CONFIG.format(directory=directory, sim=sim.url))
+    keys = {}
+    for name, flags in GATEWAY_KEYS.items():
+        made = subprocess.run(
+            [BINARY, "keys", "create", "--config", str(config), *flags], capture_output=True, text=True, check=True
+        )
+        keys[name] = re.search(r"secret: (\S+)", made.stdout).group(1)
+    process = subprocess.Popen(
+        [BINARY, "gateway", "--config", str(config), "--port", "0", "--log-level", "warning"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first_line = process.stdout.readline()
+    match = re.search(r"listening on (http://\S+)", first_line)
+    if not match:
+        process.kill()
+        raise RuntimeError(f"switchboard gateway did not start: {first_line!r} {process.stderr.read()}")
+    yield Gateway(match.group(1), process, keys, str(directory / "journal.sqlite"))
+    process.send_signal(signal.SIGTERM)
+    try:
+        code = process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError("switchboard gateway did not stop within 15 s of SIGTERM")
+    stderr = process.stderr.read()
+    assert code == 0, f"switchboard gateway exited with {code} on SIGTERM: {stderr}"
+    for secret in ["sk-sim-gateway-openai", "sk-sim-gateway-anthropic", *keys.values()]:
+        assert secret not in stderr, "a key reached the gateway's log"

@@ -380,7 +380,9 @@ extension SwitchboardConfiguration {
     }
 
     private mutating func readGateway(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
-        try node.requireKnownKeys(["listen", "max_body", "trusted_user_header", "metrics"])
+        try node.requireKnownKeys([
+            "listen", "max_body", "trusted_user_header", "allow_anonymous", "metrics", "drain_timeout",
+        ])
         if let value = try node.member("listen") {
             let listen = try value.expandedString(environment)
             guard let colon = listen.lastIndex(of: ":"), Int(listen[listen.index(after: colon)...]) != nil else {
@@ -390,7 +392,9 @@ extension SwitchboardConfiguration {
         }
         if let value = try node.member("max_body") { gateway.maxBody = try value.byteSize() }
         if let value = try node.member("trusted_user_header") { gateway.trustedUserHeader = try value.bool() }
+        if let value = try node.member("allow_anonymous") { gateway.allowAnonymous = try value.bool() }
         if let value = try node.member("metrics") { gateway.metrics = try value.bool() }
+        if let value = try node.member("drain_timeout") { gateway.drainTimeout = try value.duration() }
     }
 }
 

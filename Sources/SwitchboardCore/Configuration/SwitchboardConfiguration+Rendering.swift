@@ -157,7 +157,9 @@ extension SwitchboardConfiguration {
             $0.value("listen", gateway.listen)
             $0.value("max_body", Self.byteSize(gateway.maxBody))
             $0.value("trusted_user_header", gateway.trustedUserHeader)
+            $0.value("allow_anonymous", gateway.allowAnonymous)
             $0.value("metrics", gateway.metrics)
+            $0.value("drain_timeout", GoDuration.format(gateway.drainTimeout))
         }
         out.section("pricing") {
             if let file = pricing.overridesFile {

@@ -350,8 +350,13 @@ public struct SwitchboardConfiguration: Sendable {
         public var maxBody = 4 << 20
         /// Trust `x-switchboard-user` from every key (otherwise per key). The default is false.
         public var trustedUserHeader = false
+        /// Serve callers without a key, limited by their address (`limits.anonymous`). The
+        /// default is false: every request needs a virtual key.
+        public var allowAnonymous = false
         /// Serve `/metrics`. The default is true.
         public var metrics = true
+        /// On shutdown, how long in-flight requests may take to finish. The default is 30 s.
+        public var drainTimeout: Duration = .seconds(30)
     }
 
     // MARK: - pricing and console

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OrderedCollections
 import SwitchboardWire
 
 extension Pipeline {
@@ -82,5 +83,42 @@ extension Pipeline {
         } catch {
             return .failure(EndpointFailure(message: "\(error)"))
         }
+    }
+}
+
+extension Pipeline {
+    /// Answers OpenAI's `POST /v1/moderations` with Switchboard's own moderation (the local rules,
+    /// plus the OpenAI endpoint when `moderation.openai.enabled`): one result per input text, every
+    /// category of the endpoint scored, `flagged` when the policy flags or blocks any category.
+    /// Image inputs are not read; their results score nothing.
+    public func moderations(_ request: OpenAI.ModerationRequest) async -> OpenAI.ModerationResponse {
+        var results: [OpenAI.ModerationResult] = []
+        for text in request.texts {
+            let (verdict, _) = await moderate(text)
+            var categories = OrderedDictionary<String, Bool>()
+            var scores = OrderedDictionary<String, Double>()
+            var applied = OrderedDictionary<String, [String]>()
+            let hits = Set(verdict.flagged + verdict.blocked)
+            for category in OpenAI.ModerationCategory.allCases {
+                categories[category.rawValue] = hits.contains(category.rawValue)
+                scores[category.rawValue] = verdict.scores[category.rawValue] ?? 0
+                applied[category.rawValue] = ["text"]
+            }
+            results.append(
+                OpenAI.ModerationResult(
+                    flagged: !hits.isEmpty,
+                    categories: categories,
+                    categoryScores: scores,
+                    categoryAppliedInputTypes: applied
+                )
+            )
+        }
+        var generator = SystemRandomNumberGenerator()
+        let id = "modr-" + String(generator.next(), radix: 16)
+        return OpenAI.ModerationResponse(
+            id: id,
+            model: request.model ?? "switchboard-local-moderation",
+            results: results
+        )
     }
 }

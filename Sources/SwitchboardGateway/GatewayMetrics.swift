@@ -1,0 +1,177 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import SwitchboardCore
+import SwitchboardJournal
+import SwitchboardWire
+
+/// The gateway's Prometheus metrics, recorded through swift-metrics into a registry of its own
+/// (so that several gateways in one process, as in tests, do not mix), served at `GET /metrics`.
+///
+/// | metric | labels | what |
+/// |---|---|---|
+/// | `switchboard_http_requests_total` | endpoint, status | requests answered |
+/// | `switchboard_http_request_duration_seconds` | endpoint | time to answer (to the first byte for streams) |
+/// | `switchboard_calls_total` | outcome, provider, model | calls by journal outcome |
+/// | `switchboard_call_duration_seconds` | provider, model | a call's latency, retries included |
+/// | `switchboard_time_to_first_token_seconds` | provider, model | streams |
+/// | `switchboard_tokens_total` | kind, provider, model | input, cached_input, cache_write, output, reasoning |
+/// | `switchboard_cost_nano_usd_total` / `switchboard_saved_nano_usd_total` | provider, model | spend, and what caching saved |
+/// | `switchboard_cache_total` | outcome | exact cache: hit, miss, bypass, joined |
+/// | `switchboard_limiter_rejections_total` | limit | per-user limits refusing: requests, tokens |
+/// | `switchboard_upstream_attempts_total` | provider, model, status | attempts and their HTTP status |
+/// | `switchboard_breaker_state` | target | 0 closed, 1 half-open, 2 open (as of the last transition seen) |
+/// | `switchboard_headroom_remaining` / `switchboard_headroom_limit` | provider, model, key, window | provider rate-limit headroom per key fingerprint |
+public final class GatewayMetrics: Sendable {
+    public enum Endpoint: String, Sendable {
+        case chatCompletions = "chat_completions"
+        case messages
+        case moderations
+        case models
+        case other
+    }
+
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let latency: [Duration] = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        ]
+        factory.defaultDurationHistogramBuckets = latency
+        self.factory = factory
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+
+    func request(endpoint: Endpoint, status: Int, duration: Duration) {
+        Counter(
+            label: "switchboard_http_requests_total",
+            dimensions: [("endpoint", endpoint.rawValue), ("status", String(status))],
+            factory: factory
+        ).increment()
+        Timer(
+            label: "switchboard_http_request_duration_seconds",
+            dimensions: [("endpoint", endpoint.rawValue)],
+            factory: factory
+        ).recordNanoseconds(duration.nanoseconds)
+    }
+
+    func limiterRejected(_ status: LimitStatus) {
+        for (limit, decision) in [("requests", status.requests), ("tokens", status.tokens)] where !decision.allowed {
+            Counter(label: "switchboard_limiter_rejections_total", dimensions: [("limit", limit)], factory: factory)
+                .increment()
+        }
+    }
+
+    /// Everything a finished call's record says: outcome, latency, tokens, cost, cache, attempts,
+    /// breaker transitions and the headroom providers reported.
+    func call(_ record: CallRecord) {
+        let model: [(String, String)] = [("provider", record.provider ?? "none"), ("model", record.modelUsed ?? "none")]
+        Counter(
+            label: "switchboard_calls_total",
+            dimensions: [("outcome", record.outcome.rawValue)] + model,
+            factory: factory
+        ).increment()
+        if let latency = record.latencyMilliseconds {
+            Timer(label: "switchboard_call_duration_seconds", dimensions: model, factory: factory)
+                .recordNanoseconds(Int64(latency * 1_000_000))
+        }
+        if let ttft = record.timeToFirstTokenMilliseconds {
+            Timer(label: "switchboard_time_to_first_token_seconds", dimensions: model, factory: factory)
+                .recordNanoseconds(Int64(ttft * 1_000_000))
+        }
+        let tokens = record.tokens
+        for (kind, count) in [
+            ("input", tokens.input), ("cached_input", tokens.cachedInput),
+            ("cache_write", tokens.cacheWrite5m + tokens.cacheWrite1h), ("output", tokens.output),
+            ("reasoning", tokens.reasoning),
+        ] where count > 0 {
+            Counter(label: "switchboard_tokens_total", dimensions: [("kind", kind)] + model, factory: factory)
+                .increment(by: count)
+        }
+        if let cost = record.costNanoUSD, cost > 0 {
+            Counter(label: "switchboard_cost_nano_usd_total", dimensions: model, factory: factory)
+                .increment(by: Int(cost))
+        }
+        if record.savedNanoUSD > 0 {
+            Counter(label: "switchboard_saved_nano_usd_total", dimensions: model, factory: factory)
+                .increment(by: Int(record.savedNanoUSD))
+        }
+        if let cache = record.cache {
+            Counter(label: "switchboard_cache_total", dimensions: [("outcome", cache.rawValue)], factory: factory)
+                .increment()
+        }
+        for attempt in record.attempts {
+            Counter(
+                label: "switchboard_upstream_attempts_total",
+                dimensions: [
+                    ("provider", attempt.provider), ("model", attempt.model),
+                    ("status", attempt.httpStatus.map(String.init) ?? attempt.errorClass ?? "none"),
+                ],
+                factory: factory
+            ).increment()
+            headroom(attempt)
+        }
+        for event in record.events where event.kind == "breaker" {
+            guard let state = event.detail?["to"]?.stringValue else { continue }
+            let value: Double =
+                switch state {
+                case "open": 2
+                case "half_open", "half-open": 1
+                default: 0
+                }
+            Gauge(label: "switchboard_breaker_state", dimensions: [("target", event.scope)], factory: factory)
+                .record(value)
+        }
+    }
+
+    /// The provider's rate-limit headers of one attempt, as gauges per key fingerprint.
+    private func headroom(_ attempt: AttemptRecord) {
+        guard !attempt.rateLimitHeaders.isEmpty else { return }
+        let headers = attempt.rateLimitHeaders
+        let lookup: RateLimitHeaders.Lookup = { name in
+            headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
+        let anthropic = headers.keys.contains { $0.lowercased().hasPrefix("anthropic-ratelimit-") }
+        let snapshot =
+            anthropic
+            ? RateLimitHeaders.parseAnthropic(lookup, now: attempt.startedAt)
+            : RateLimitHeaders.parseOpenAI(lookup, now: attempt.startedAt)
+        let windows = [
+            ("requests", snapshot.requests), ("tokens", snapshot.tokens), ("input_tokens", snapshot.inputTokens),
+            ("output_tokens", snapshot.outputTokens),
+        ]
+        for (name, window) in windows {
+            guard let window else { continue }
+            let dimensions = [
+                ("provider", attempt.provider), ("model", attempt.model), ("key", attempt.keyFingerprint ?? "none"),
+                ("window", name),
+            ]
+            if let remaining = window.remaining {
+                Gauge(label: "switchboard_headroom_remaining", dimensions: dimensions, factory: factory)
+                    .record(Double(remaining))
+            }
+            if let limit = window.limit {
+                Gauge(label: "switchboard_headroom_limit", dimensions: dimensions, factory: factory)
+                    .record(Double(limit))
+            }
+        }
+    }
+}
+
+extension Duration {
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
