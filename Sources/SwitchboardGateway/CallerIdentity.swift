@@ -14,7 +14,9 @@ extension Gateway {
     /// `x-switchboard-step` place the call in a multi-step task; `x-switchboard-cache-control`
     /// steers the exact cache; `traceparent` is continued (or a trace started), and the call's own
     /// span returned to send back.
-    func identify(_ request: Request, remoteAddress: SocketAddress?, requestID: String) throws -> (call: CallContext, traceparent: String) {
+    func identify(_ request: Request, remoteAddress: SocketAddress?, requestID: String) throws -> (
+        call: CallContext, traceparent: String
+    ) {
         let headers = request.headers
         func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { headers[$0] } }
 
@@ -109,7 +111,8 @@ extension Gateway {
     /// A user, session or similar id from a header: 1–256 visible characters.
     static func identifier(_ value: String, header: String) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
-        guard (1...256).contains(trimmed.count), trimmed.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+        guard (1...256).contains(trimmed.count),
+            trimmed.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
         else {
             throw SwitchboardError(
                 .badRequest,

@@ -92,11 +92,11 @@ extension Gateway {
     /// and error body; an error after it ends the stream with the format's error event.
     ///
     /// Events are written as they come: each write waits for the connection to take it, and the
-    /// pipeline's stream holds at most what the upstream sent meanwhile. A client that goes away
+    /// pipeline's stream stops reading the upstream while 64 events wait unread. A client that goes away
     /// makes a write fail; dropping the stream then cancels the call upstream, and the pipeline
     /// bills what was produced.
     private func stream<Event: Sendable>(
-        _ events: AsyncThrowingStream<Event, any Error>,
+        _ events: PipelineStream<Event>,
         format: APIFormat,
         exchange: Exchange,
         requestID: String,
@@ -122,7 +122,11 @@ extension Gateway {
                         try await writer.write(ByteBuffer(bytes: frame(event)))
                     }
                 } catch let error where !(error is CancellationError) {
-                    try await writer.write(ByteBuffer(bytes: Self.streamErrorFrame(error, format: format, requestID: requestID)))
+                    // The error event ends the stream; OpenAI sends no `[DONE]` after it.
+                    let errorFrame = Self.streamErrorFrame(error, format: format, requestID: requestID)
+                    try await writer.write(ByteBuffer(bytes: errorFrame))
+                    try await writer.finish(nil)
+                    return
                 }
                 if let terminator { try await writer.write(ByteBuffer(bytes: terminator)) }
                 try await writer.finish(nil)
@@ -148,7 +152,8 @@ extension Gateway {
     /// The response headers of a call: request id, the caller's limits in the endpoint's header
     /// family and as `RateLimit-*`, the trace, and (when `final`, i.e. the call is over) the cache
     /// outcome and cost.
-    func headers(_ format: APIFormat, exchange: Exchange, requestID: String?, trace: String?, final: Bool) -> HTTPFields {
+    func headers(_ format: APIFormat, exchange: Exchange, requestID: String?, trace: String?, final: Bool) -> HTTPFields
+    {
         var fields = requestID.map { Self.requestIDFields($0, format: format) } ?? HTTPFields()
         if let trace { fields[HTTPField.Name("traceparent")!] = trace }
         if let limits = exchange.limits {
@@ -218,9 +223,9 @@ final class Exchange: Sendable {
 /// One consumer's iterator over a stream, shared between the handler (which takes the first
 /// event) and the response body writer (which takes the rest): never used by both at once.
 final class EventSource<Event: Sendable>: @unchecked Sendable {
-    private var iterator: AsyncThrowingStream<Event, any Error>.AsyncIterator
+    private var iterator: PipelineStream<Event>.AsyncIterator
 
-    init(_ stream: AsyncThrowingStream<Event, any Error>) {
+    init(_ stream: PipelineStream<Event>) {
         iterator = stream.makeAsyncIterator()
     }
 

@@ -65,7 +65,8 @@ extension Gateway {
             for target in route.targets { models.append((target.model, target.provider)) }
         }
         for (name, provider) in configuration.providers {
-            for (model, prices) in pipeline.prices.models where prices.provider == provider.kind && prices.deprecated == nil {
+            for (model, prices) in pipeline.prices.models
+            where prices.provider == provider.kind && prices.deprecated == nil {
                 models.append((model, name))
             }
         }

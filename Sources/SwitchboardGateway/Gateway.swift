@@ -94,7 +94,10 @@ public final class Gateway: Sendable {
         }
         router.get("/metrics") { _, _ in
             guard self.configuration.metrics else {
-                return Self.json(404, SwitchboardError(.notFound, "metrics are off (gateway.metrics: false)").openAIBody.json)
+                return Self.json(
+                    404,
+                    SwitchboardError(.notFound, "metrics are off (gateway.metrics: false)").openAIBody.json
+                )
             }
             return Response(
                 status: .ok,

@@ -76,7 +76,9 @@ public final class GatewayMetrics: Sendable {
     /// Everything a finished call's record says: outcome, latency, tokens, cost, cache, attempts,
     /// breaker transitions and the headroom providers reported.
     func call(_ record: CallRecord) {
-        let model: [(String, String)] = [("provider", record.provider ?? "none"), ("model", record.modelUsed ?? "none")]
+        let model: [(String, String)] = [
+            ("provider", record.provider ?? "none"), ("model", record.modelUsed ?? "none"),
+        ]
         Counter(
             label: "switchboard_calls_total",
             dimensions: [("outcome", record.outcome.rawValue)] + model,

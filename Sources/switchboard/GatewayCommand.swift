@@ -55,7 +55,10 @@ struct GatewayCommand: AsyncParsableCommand {
         let pipeline: Pipeline
         let keys: VirtualKeyStore
         do {
-            writer = JournalWriter(journal: try Journal.open(configuration.journal.journalConfiguration), logger: logger)
+            writer = JournalWriter(
+                journal: try Journal.open(configuration.journal.journalConfiguration),
+                logger: logger
+            )
             pipeline = try Pipeline(configuration: configuration, journal: writer, logger: logger)
             keys = try VirtualKeyStore(path: configuration.state.sqlitePath)
         } catch let error as JournalError {

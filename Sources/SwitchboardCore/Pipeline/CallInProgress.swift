@@ -368,6 +368,7 @@ extension Pipeline {
             throw SwitchboardError(
                 .journalUnavailable,
                 "the call could not be journaled (\(error.message)); retry, or ask the operator to check the journal",
+                retryAfter: .seconds(1),
                 cause: error
             )
         }

@@ -587,6 +587,7 @@ extension Pipeline {
                     )
                 }
                 if let failure = take(events) { return failure }
+                await sink.waitForRoom()
             }
             if let failure = take(parser.finish()) { return failure }
             guard progress.snapshot.tally.complete else {

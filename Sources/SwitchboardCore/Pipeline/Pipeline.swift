@@ -121,7 +121,7 @@ public final class Pipeline: Sendable {
     /// - Throws (from the iteration): ``SwitchboardError`` or ``UpstreamError``; after chunks have
     ///   been delivered, the stream's error event should carry it.
     public func stream(_ request: OpenAI.ChatCompletionRequest, context: CallContext = CallContext())
-        -> AsyncThrowingStream<OpenAI.ChatCompletionChunk, any Error>
+        -> PipelineStream<OpenAI.ChatCompletionChunk>
     {
         var request = request
         request.stream = true
@@ -143,7 +143,7 @@ public final class Pipeline: Sendable {
     /// Sends an Anthropic-format request and streams the answer as Anthropic events, ending with
     /// `message_stop`. Stopping the iteration cancels the call upstream.
     public func stream(_ request: Anthropic.MessagesRequest, context: CallContext = CallContext())
-        -> AsyncThrowingStream<Anthropic.StreamEvent, any Error>
+        -> PipelineStream<Anthropic.StreamEvent>
     {
         var request = request
         request.stream = true
@@ -151,14 +151,20 @@ public final class Pipeline: Sendable {
     }
 
     private func startStream<D: Dialect>(_ dialect: D.Type, _ request: D.Request, context: CallContext)
-        -> AsyncThrowingStream<D.Event, any Error>
+        -> PipelineStream<D.Event>
     {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: D.Event.self)
+        let demand = StreamDemand()
         // The producer is owned by the stream: it ends with it, and is cancelled (closing the
         // upstream connection) when the consumer goes away.
         let producer = Task {
             do {
-                _ = try await self.run(dialect, request, context: context, sink: StreamSink(continuation: continuation))
+                _ = try await self.run(
+                    dialect,
+                    request,
+                    context: context,
+                    sink: StreamSink(continuation: continuation, demand: demand)
+                )
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -167,7 +173,7 @@ public final class Pipeline: Sendable {
         continuation.onTermination = { termination in
             if case .cancelled = termination { producer.cancel() }
         }
-        return stream
+        return PipelineStream(base: stream, demand: demand)
     }
 
     // MARK: - Journal
@@ -201,9 +207,16 @@ public final class Pipeline: Sendable {
 /// Where a streaming call's events go.
 struct StreamSink<Event: Sendable>: Sendable {
     let continuation: AsyncThrowingStream<Event, any Error>.Continuation
+    let demand: StreamDemand
 
     func yield(_ events: [Event]) {
+        demand.produced(events.count)
         for event in events { continuation.yield(event) }
+    }
+
+    /// Waits while the consumer is ``StreamDemand/limit`` events behind.
+    func waitForRoom() async {
+        await demand.waitForRoom()
     }
 }
 

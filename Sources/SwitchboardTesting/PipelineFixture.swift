@@ -1,29 +1,31 @@
 import Foundation
 import Logging
 import SwitchboardCore
+import SwitchboardJournal
 import SwitchboardSimulator
-import SwitchboardTesting
-import Testing
+import SwitchboardWire
 
 /// A pipeline wired to a simulator over loopback HTTP, with its own journal in a fresh folder.
-struct PipelineBench: Sendable {
-    let pipeline: Pipeline
-    let simulator: Simulator
-    let directory: String
-    let journalPath: String
+public struct PipelineBench: Sendable {
+    public let pipeline: Pipeline
+    public let simulator: Simulator
+    public let directory: String
+    public let journalPath: String
+    /// The journal writer the pipeline records through; it runs for the whole of the body.
+    public let journalWriter: JournalWriter
 
     /// The journal as operators read it, once the writer has stopped.
-    func reader() throws -> JournalReader { try JournalReader.open(path: journalPath) }
+    public func reader() throws -> JournalReader { try JournalReader.open(path: journalPath) }
 }
 
 /// A fresh folder for one test's files.
-func temporaryDirectory() throws -> String {
+public func temporaryDirectory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sbc-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
 
-var quietLogger: Logger {
+public var quietLogger: Logger {
     var logger = Logger(label: "test.core")
     logger.logLevel = .critical
     return logger
@@ -32,7 +34,7 @@ var quietLogger: Logger {
 /// A configuration for the simulator at `baseURL`: one simulator key per provider (unless
 /// `openAIKeys` / `anthropicKeys` say otherwise), the routes `default` (OpenAI, then Anthropic) and
 /// `claude-first` (the reverse), short timeouts and a fast retry policy.
-func testConfiguration(
+public func testConfiguration(
     baseURL: String,
     directory: String,
     openAIKeys: [String] = ["sk-sim-openai-test"],
@@ -72,9 +74,9 @@ func testConfiguration(
 }
 
 /// What a pipeline test returned, and its journal.
-struct PipelineRun<Value: Sendable>: Sendable {
-    let value: Value
-    let journal: JournalReader
+public struct PipelineRun<Value: Sendable>: Sendable {
+    public let value: Value
+    public let journal: JournalReader
 }
 
 /// Runs `body` with a pipeline against a fresh simulator, then stops the journal writer and opens
@@ -85,7 +87,7 @@ struct PipelineRun<Value: Sendable>: Sendable {
 ///     rate-limit windows move with it.
 ///   - store: the state store; the default is a fresh memory store.
 ///   - configure: adjusts the configuration built by ``testConfiguration``.
-func withPipeline<T: Sendable>(
+public func withPipeline<T: Sendable>(
     simulator simulatorConfiguration: SimulatorConfiguration = .testing,
     clock: any WallClock = SystemWallClock(),
     store: (any StateStore)? = nil,
@@ -114,7 +116,8 @@ func withPipeline<T: Sendable>(
                 pipeline: pipeline,
                 simulator: fixture.simulator,
                 directory: directory,
-                journalPath: configuration.journal.path
+                journalPath: configuration.journal.path,
+                journalWriter: writer
             )
             let result = await Result { try await body(bench) }
             writer.finish()
@@ -127,7 +130,7 @@ func withPipeline<T: Sendable>(
     }
 }
 
-func openAIRequest(
+public func openAIRequest(
     _ text: String = "What is the capital of France?",
     model: String = "default",
     maxTokens: Int = 40
@@ -137,7 +140,7 @@ func openAIRequest(
     return request
 }
 
-func anthropicRequest(
+public func anthropicRequest(
     _ text: String = "What is the capital of France?",
     model: String = "claude-first",
     maxTokens: Int = 40
@@ -146,7 +149,7 @@ func anthropicRequest(
 }
 
 /// Every event of a stream, in order.
-func collect<Element>(_ stream: AsyncThrowingStream<Element, any Error>) async throws -> [Element] {
+public func collect<Element>(_ stream: PipelineStream<Element>) async throws -> [Element] {
     var events: [Element] = []
     for try await event in stream { events.append(event) }
     return events
@@ -154,7 +157,7 @@ func collect<Element>(_ stream: AsyncThrowingStream<Element, any Error>) async t
 
 extension Result where Failure == any Error {
     /// The outcome of `body`, so cleanup can run before an error is rethrown.
-    init(_ body: () async throws -> Success) async {
+    public init(_ body: () async throws -> Success) async {
         do {
             self = .success(try await body())
         } catch {

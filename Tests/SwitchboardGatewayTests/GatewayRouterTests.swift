@@ -1,0 +1,197 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import SwitchboardCore
+import SwitchboardGateway
+import SwitchboardJournal
+import SwitchboardSimulator
+import SwitchboardTesting
+import SwitchboardWire
+import Testing
+
+/// The gateway's router in process: each error of the table where the gateway raises it, the
+/// headers a caller gets back, and what reaches the journal.
+@Suite struct GatewayRouterTests {
+    @Test func refusalsBeforeTheCallComeFromTheErrorTableInTheCallersFormat() async throws {
+        _ = try await withGateway(configure: { $0.gateway.maxBody = 2_000 }) { fixture, client in
+            let key = try fixture.key()
+            // No key, and a key that is not ours: OpenAI's and Anthropic's shapes.
+            let missing = try await client.chat(nil)
+            #expect(missing.status.code == 401 && missing.errorCode == "invalid_api_key")
+            #expect(missing.json["error"]?["message"]?.stringValue?.contains("switchboard keys create") == true)
+            let wrong = try await client.messages("sk-sb-000000000000-" + String(repeating: "0", count: 40))
+            #expect(wrong.status.code == 401 && wrong.errorCode == "authentication_error")
+            #expect(wrong.json["request_id"]?.stringValue == wrong.header("request-id"))
+            // Malformed JSON, a mistyped field (named in `param`), a wrong content type.
+            let malformed = try await client.post(
+                "/v1/chat/completions",
+                #"{"model": "#,
+                headers: ["authorization": "Bearer \(key)"]
+            )
+            #expect(malformed.status.code == 400 && malformed.errorCode == "invalid_request")
+            #expect(malformed.json["error"]?["message"]?.stringValue?.contains("not valid JSON") == true)
+            let mistyped = try await client.messages(key, extra: #","temperature":"hot""#)
+            #expect(mistyped.status.code == 400 && mistyped.errorCode == "invalid_request_error")
+            #expect(mistyped.json["error"]?["message"]?.stringValue == "temperature: expected a number, got string")
+            let form = try await client.execute(
+                uri: "/v1/chat/completions",
+                method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .authorization: "Bearer \(key)"],
+                body: ByteBuffer(string: "model=gpt-4o-mini")
+            )
+            #expect(form.status.code == 400 && form.json["error"]?["param"]?.stringValue == "Content-Type")
+            // Over gateway.max_body.
+            let large = try await client.chat(key, text: String(repeating: "x", count: 3_000))
+            #expect(large.status.code == 413 && large.errorCode == "request_too_large")
+            // An unknown model, an unknown endpoint.
+            let unknown = try await client.chat(key, model: "no-such-model")
+            #expect(unknown.status.code == 404 && unknown.errorCode == "model_not_found")
+            #expect(unknown.json["error"]?["param"]?.stringValue == "model")
+            let nowhere = try await client.execute(
+                uri: "/v2/engines",
+                method: .get,
+                headers: [.authorization: "Bearer \(key)"]
+            )
+            #expect(nowhere.status.code == 404 && nowhere.errorCode == "unknown_url")
+            // Headers the gateway reads, when they are wrong.
+            let step = try await client.chat(key, headers: ["x-switchboard-step": "two"])
+            #expect(step.status.code == 400 && step.json["error"]?["param"]?.stringValue == "x-switchboard-step")
+            let control = try await client.chat(key, headers: ["x-switchboard-cache-control": "forever"])
+            #expect(
+                control.status.code == 400
+                    && control.json["error"]?["param"]?.stringValue == "x-switchboard-cache-control"
+            )
+            // Nothing above reached a provider.
+            #expect(fixture.simulator.stats.snapshot.requests == 0)
+        }
+    }
+
+    @Test func theEndUserHeaderIsTrustedOnlyFromKeysAllowedToSendIt() async throws {
+        _ = try await withGateway { fixture, client in
+            let plain = try fixture.key(user: "app")
+            let backend = try fixture.key(user: "backend", allowUserHeader: true)
+            let refused = try await client.chat(plain, headers: ["x-switchboard-user": "mallory"])
+            #expect(refused.status.code == 403 && refused.errorCode == "permission_denied")
+            let served = try await client.chat(
+                backend,
+                headers: [
+                    "x-switchboard-user": "end-user-9", "x-switchboard-session": "task-1", "x-switchboard-step": "2",
+                ]
+            )
+            #expect(served.status.code == 200)
+            let row = try #require(try fixture.call(served.header("x-request-id") ?? ""))
+            #expect(row.summary.userID == "end-user-9" && row.summary.origin == "gateway")
+            #expect(row.summary.sessionID == "task-1" && row.summary.step == 2)
+        }
+    }
+
+    @Test func aRevokedKeyStopsWorking() async throws {
+        _ = try await withGateway { fixture, client in
+            let made = try fixture.keys.create(userID: "carol")
+            #expect(try await client.chat(made.secret).status.code == 200)
+            _ = try fixture.keys.revoke(made.key.id)
+            let after = try await client.chat(made.secret)
+            #expect(after.status.code == 401)
+        }
+    }
+
+    @Test func answersCarryTheCallersLimitsCostCacheAndTrace() async throws {
+        _ = try await withGateway { fixture, client in
+            let key = try fixture.key(rpm: 2)
+            let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            let first = try await client.chat(key, extra: #","temperature":0"#, headers: ["traceparent": parent])
+            #expect(first.status.code == 200)
+            #expect(first.header("x-ratelimit-limit-requests") == "2")
+            #expect(first.header("x-ratelimit-remaining-requests") == "1")
+            #expect(first.header("x-ratelimit-reset-requests").map { GoDuration.parse($0) != nil } == true)
+            #expect(first.header("RateLimit-Limit") == "2" && first.header("RateLimit-Remaining") == "1")
+            #expect(first.header("x-switchboard-cache") == "miss")
+            // The trace continues: same trace id, a span of the gateway's own.
+            let trace = try #require(first.header("traceparent")).split(separator: "-")
+            #expect(trace[1] == "4bf92f3577b34da6a3ce929d0e0e4736" && trace[2] != "00f067aa0ba902b7")
+            // The cost header is the journal's cost, to the nano-dollar.
+            let row = try #require(try fixture.call(first.header("x-request-id") ?? ""))
+            let cost = try #require(row.summary.costNanoUSD)
+            #expect(cost > 0)
+            let header = try #require(first.header("x-switchboard-cost-usd"))
+            #expect(header.split(separator: ".")[1].count == 9)
+            #expect(NSDecimalNumber(string: header).multiplying(byPowerOf10: 9).int64Value == cost)
+
+            // The same request again is a cache hit, and the limit is spent.
+            let second = try await client.chat(key, extra: #","temperature":0"#)
+            #expect(second.header("x-switchboard-cache") == "hit")
+            #expect(second.header("x-ratelimit-remaining-requests") == "0")
+            let third = try await client.chat(key)
+            #expect(third.status.code == 429 && third.errorCode == "rate_limit_exceeded")
+            #expect(third.header("x-should-retry") == "true")
+            let retryAfter = try #require(third.header("retry-after-ms").flatMap(Double.init))
+            #expect(retryAfter > 0 && retryAfter <= 30_000)
+            #expect(third.header("x-ratelimit-remaining-requests") == "0")
+            #expect(third.header("RateLimit-Remaining") == "0")
+        }
+    }
+
+    @Test func theAnthropicEndpointSpeaksAnthropicsHeaderFamily() async throws {
+        _ = try await withGateway { fixture, client in
+            let key = try fixture.key(rpm: 10)
+            let answer = try await client.messages(key)
+            #expect(answer.status.code == 200 && answer.json["type"]?.stringValue == "message")
+            #expect(answer.header("request-id") == answer.header("x-request-id"))
+            #expect(answer.header("anthropic-ratelimit-requests-limit") == "10")
+            let reset = try #require(answer.header("anthropic-ratelimit-requests-reset"))
+            #expect(RFC3339.parse(reset) != nil)
+            #expect(answer.header("x-ratelimit-limit-requests") == nil)
+        }
+    }
+
+    @Test func aSpentBudgetIsRefusedWithoutInvitingRetries() async throws {
+        _ = try await withGateway { fixture, client in
+            let key = try fixture.key(user: "broke", budget: 1_000)
+            for response in [try await client.chat(key), try await client.messages(key)] {
+                #expect(response.status.code == 429)
+                #expect(response.header("x-should-retry") == "false" && response.header("retry-after") == nil)
+            }
+            #expect(try await client.chat(key).errorCode == "budget_exceeded")
+            #expect(try await client.messages(key).errorCode == "billing_error")
+        }
+    }
+
+    @Test func moderationBlocksAndUpstreamFailuresUseTheTable() async throws {
+        _ = try await withGateway(configure: { $0.resilience.retry.base = .milliseconds(1) }) { fixture, client in
+            let key = try fixture.key()
+            let blocked = try await client.chat(key, text: "Describe the gore when the body is dismembered.")
+            #expect(blocked.status.code == 400 && blocked.errorCode == "content_policy_violation")
+            #expect(blocked.json["error"]?["message"]?.stringValue?.contains("violence/graphic") == true)
+            fixture.simulator.enqueue([.status(500), .status(500), .status(500)], model: "gpt-4.1-nano")
+            let exhausted = try await client.chat(key, model: "gpt-4.1-nano")
+            #expect(exhausted.status.code == 502 && exhausted.errorCode == "upstream_error")
+            #expect(exhausted.header("x-should-retry") == "false")
+            let row = try #require(try fixture.call(exhausted.header("x-request-id") ?? ""))
+            #expect(row.summary.outcome == "error" && row.summary.attempts == 3)
+        }
+    }
+
+    @Test func aJournalThatCannotBeWrittenRefusesWithRetryAfter() async throws {
+        _ = try await withGateway { fixture, client in
+            let key = try fixture.key()
+            fixture.bench.journalWriter.finish()
+            let refused = try await client.chat(key)
+            #expect(refused.status.code == 503 && refused.errorCode == "journal_unavailable")
+            #expect(refused.header("retry-after") != nil && refused.header("x-should-retry") == "true")
+        }
+    }
+
+    @Test func aDrainingGatewayRefusesNewRequests() async throws {
+        _ = try await withGateway { fixture, client in
+            let key = try fixture.key()
+            #expect(try await client.execute(uri: "/readyz", method: .get).status.code == 200)
+            fixture.gateway.beginDrain()
+            let refused = try await client.chat(key)
+            #expect(refused.status.code == 503 && refused.errorCode == "shutting_down")
+            #expect(refused.header("retry-after") == "1")
+            #expect(try await client.execute(uri: "/readyz", method: .get).status.code == 503)
+            #expect(try await client.execute(uri: "/healthz", method: .get).status.code == 200)
+        }
+    }
+}
