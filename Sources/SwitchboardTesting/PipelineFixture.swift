@@ -6,7 +6,7 @@ import SwitchboardSimulator
 import SwitchboardWire
 
 /// A pipeline wired to a simulator over loopback HTTP, with its own journal in a fresh folder.
-public struct PipelineBench: Sendable {
+public struct PipelineFixture: Sendable {
     public let pipeline: Pipeline
     public let simulator: Simulator
     public let directory: String
@@ -94,7 +94,7 @@ public func withPipeline<T: Sendable>(
     directory: String? = nil,
     logger: Logger = quietLogger,
     configure: @Sendable (inout SwitchboardConfiguration) -> Void = { _ in },
-    _ body: @Sendable (PipelineBench) async throws -> T
+    _ body: @Sendable (PipelineFixture) async throws -> T
 ) async throws -> PipelineRun<T> {
     let directory = try directory ?? temporaryDirectory()
     return try await withSimulator(simulatorConfiguration, now: { clock.now() }) { fixture in
@@ -112,7 +112,7 @@ public func withPipeline<T: Sendable>(
         )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
-            let bench = PipelineBench(
+            let bench = PipelineFixture(
                 pipeline: pipeline,
                 simulator: fixture.simulator,
                 directory: directory,

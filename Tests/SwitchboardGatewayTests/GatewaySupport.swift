@@ -13,7 +13,7 @@ import SwitchboardWire
 /// A gateway over a pipeline over a simulator, with a key table of its own.
 struct GatewayBench: Sendable {
     let gateway: Gateway
-    let bench: PipelineBench
+    let bench: PipelineFixture
     let keys: VirtualKeyStore
 
     var simulator: Simulator { bench.simulator }

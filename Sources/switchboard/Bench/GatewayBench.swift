@@ -1,0 +1,267 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import SwitchboardCore
+import SwitchboardGateway
+import SwitchboardJournal
+import SwitchboardSimulator
+import SwitchboardTesting
+import SwitchboardWire
+import Synchronization
+
+/// `switchboard bench gateway`: what the gateway adds over calling the simulator directly.
+struct GatewayBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Gateway overhead: added latency at fixed rates, maximum throughput, cache hits end to end.",
+        discussion: """
+            Runs the simulator (no latency) and a gateway in front of it in this process, with the \
+            journal on (durable, redacted bodies, full-text index), local moderation, per-user limits \
+            and budgets (memory state store) and the exact cache. The load generator (AsyncHTTPClient, \
+            same process) sends the same request to the simulator directly and through the gateway.
+            """
+    )
+
+    @Flag(help: "A short run: 2 s per rate instead of 10 s.") var quick = false
+    @Option(help: "Concurrent connections for the throughput runs.") var connections = 64
+
+    func run() async throws {
+        print("machine: \(Machine.description)")
+        let seconds: Double = quick ? 2 : 10
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("switchboard-bench-gateway-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        var simulator = SimulatorConfiguration.testing
+        simulator.limits.openAI.requestsPerWindow = 1 << 30
+        simulator.limits.openAI.tokensPerWindow = 1 << 40
+        let connections = connections
+        try await withSimulator(simulator) { fixture in
+            try await Self.withGateway(simulatorURL: fixture.baseURL, directory: directory) { port, key in
+                let direct = Target(
+                    url: "\(fixture.baseURL)/v1/chat/completions",
+                    headers: [("authorization", "Bearer sk-sim-bench")]
+                )
+                let gateway = Target(
+                    url: "http://127.0.0.1:\(port)/v1/chat/completions",
+                    headers: [("authorization", "Bearer \(key)")]
+                )
+                // Warm both paths (connections, caches, the JIT-less first calls).
+                _ = try await Load.closed(direct, body: Load.body(), connections: 8, seconds: 0.5)
+                _ = try await Load.closed(gateway, body: Load.body(), connections: 8, seconds: 0.5)
+
+                var table = TextTable([
+                    ("benchmark", .left), ("simulator", .right), ("gateway", .right), ("added", .right),
+                    ("goal", .left),
+                ])
+                for rate in [500, 1_000] {
+                    let alone = try await Load.open(direct, rate: rate, seconds: seconds)
+                    let through = try await Load.open(gateway, rate: rate, seconds: seconds)
+                    for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+                        let a = alone.percentile(q)
+                        let b = through.percentile(q)
+                        table.add([
+                            "\(rate) req/s \(name) latency", Self.ms(a), Self.ms(b), Self.ms(b - a),
+                            rate == 1_000 && name == "p99" ? "added ≤ 1 ms" : "",
+                        ])
+                    }
+                    table.add([
+                        "\(rate) req/s errors", "\(alone.failures)", "\(through.failures)", "", "0",
+                    ])
+                }
+                let alone = try await Load.closed(direct, body: Load.body(), connections: connections, seconds: seconds)
+                let through = try await Load.closed(
+                    gateway,
+                    body: Load.body(),
+                    connections: connections,
+                    seconds: seconds
+                )
+                table.add([
+                    "max throughput (\(connections) connections)", String(format: "%.0f req/s", alone.perSecond),
+                    String(format: "%.0f req/s", through.perSecond),
+                    String(format: "%.2f ×", through.perSecond / max(alone.perSecond, 1)),
+                    "gateway ≥ 5,000 req/s and ≥ 0.5 × simulator",
+                ])
+                let cached = Load.body(deterministic: true)
+                _ = try await Load.closed(gateway, body: cached, connections: 1, seconds: 0.2)
+                let hits = try await Load.closed(gateway, body: cached, connections: 1, seconds: seconds / 2)
+                table.add([
+                    "cache hit end to end (1 connection)", "", "p50 \(Self.ms(hits.percentile(0.5)))",
+                    "p99 \(Self.ms(hits.percentile(0.99)))", "p99 ≤ 0.5 ms",
+                ])
+                print(table.rendered, terminator: "")
+                print(
+                    "features: journal durable (redacted bodies, FTS, rollups), local moderation, per-user limits and budgets "
+                        + "(memory state store), exact cache (bypassed: requests without temperature 0), metrics; "
+                        + "load generator, gateway and simulator share this machine's cores"
+                )
+            }
+        }
+    }
+
+    static func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
+
+    /// Runs a gateway on a free port in front of the simulator at `simulatorURL`, with a key of
+    /// unbounded limits; `body` gets the port and the key.
+    static func withGateway(
+        simulatorURL: String,
+        directory: String,
+        _ body: @Sendable (Int, String) async throws -> Void
+    ) async throws {
+        var configuration = testConfiguration(baseURL: simulatorURL, directory: directory)
+        configuration.journal.storeBodies = .redacted
+        configuration.state.backend = .memory
+        configuration.limits.defaultUser = .init(rpm: 1 << 30, tpm: 1 << 40, maxOutputTokens: 4096)
+        configuration.budgets.defaultUser = .init(hardNanoUSD: 1 << 60, softNanoUSD: 1 << 59)
+        var logger = Logger(label: "switchboard.bench")
+        logger.logLevel = .error
+        let writer = JournalWriter(
+            journal: try Journal.open(configuration.journal.journalConfiguration),
+            logger: logger
+        )
+        let pipeline = try Pipeline(configuration: configuration, journal: writer, logger: logger)
+        let keys = try VirtualKeyStore(path: "\(directory)/state.sqlite")
+        let key = try keys.create(userID: "bench").secret
+        let gateway = Gateway(pipeline: pipeline, keys: keys, logger: logger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = try gateway.makeApplication(host: "127.0.0.1", port: 0) { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: writer), .init(service: GatewayService(gateway: gateway, application: application)),
+                ],
+                gracefulShutdownSignals: [],
+                logger: logger
+            )
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let result = await Result { try await body(port, key) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            try result.get()
+        }
+    }
+}
+
+/// Where a load goes.
+struct Target: Sendable {
+    var url: String
+    var headers: [(String, String)]
+}
+
+/// What a load measured.
+struct LoadResult: Sendable {
+    var latencies: [Double]
+    var failures: Int
+    var seconds: Double
+
+    var perSecond: Double { Double(latencies.count) / seconds }
+
+    func percentile(_ q: Double) -> Double {
+        guard !latencies.isEmpty else { return .nan }
+        let sorted = latencies.sorted()
+        return sorted[max(0, min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
+    }
+}
+
+/// A load generator over AsyncHTTPClient.
+enum Load {
+    static func body(deterministic: Bool = false) -> [UInt8] {
+        Array(
+            #"{"model":"gpt-4o-mini","max_tokens":16,\#(deterministic ? #""temperature":0,"# : "")"messages":[{"role":"user","content":"What is the refund window for annual plans?"}]}"#
+                .utf8
+        )
+    }
+
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// One request; its latency in seconds, or `nil` when it failed.
+    static func send(_ target: Target, body: [UInt8]) async -> Double? {
+        var request = HTTPClientRequest(url: target.url)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        for (name, value) in target.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            guard response.status == .ok else { return nil }
+            return (clock.now - start).secondsDouble
+        } catch {
+            return nil
+        }
+    }
+
+    /// Requests at a fixed rate whatever the answers' pace (open loop), measured from when each
+    /// was due, so a stall shows in the latencies instead of slowing the load.
+    static func open(_ target: Target, rate: Int, seconds: Double) async throws -> LoadResult {
+        let count = Int(Double(rate) * seconds)
+        let interval = Duration.seconds(1.0 / Double(rate))
+        let clock = ContinuousClock()
+        let body = body()
+        let start = clock.now + .milliseconds(10)
+        return await withTaskGroup(of: Double?.self) { group in
+            for index in 0..<count {
+                let due = start + interval * index
+                try? await clock.sleep(until: due)
+                group.addTask {
+                    guard let latency = await send(target, body: body) else { return nil }
+                    // From when it was due: lateness of the generator counts against the server.
+                    return latency + max(0, (clock.now - due).secondsDouble - latency)
+                }
+            }
+            var result = LoadResult(latencies: [], failures: 0, seconds: seconds)
+            for await latency in group {
+                if let latency { result.latencies.append(latency) } else { result.failures += 1 }
+            }
+            return result
+        }
+    }
+
+    /// `connections` workers sending back to back for `seconds` (closed loop).
+    static func closed(_ target: Target, body: [UInt8], connections: Int, seconds: Double) async throws -> LoadResult {
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(seconds)
+        let start = clock.now
+        let lanes = await withTaskGroup(of: LoadResult.self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    var lane = LoadResult(latencies: [], failures: 0, seconds: seconds)
+                    while clock.now < end {
+                        if let latency = await send(target, body: body) {
+                            lane.latencies.append(latency)
+                        } else {
+                            lane.failures += 1
+                        }
+                    }
+                    return lane
+                }
+            }
+            var lanes: [LoadResult] = []
+            for await lane in group { lanes.append(lane) }
+            return lanes
+        }
+        return LoadResult(
+            latencies: lanes.flatMap(\.latencies),
+            failures: lanes.reduce(0) { $0 + $1.failures },
+            seconds: (clock.now - start).secondsDouble
+        )
+    }
+}
