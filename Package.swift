@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardSimulator", targets: ["SwitchboardSimulator"]),
         .library(name: "SwitchboardGateway", targets: ["SwitchboardGateway"]),
+        .library(name: "SwitchboardValidation", targets: ["SwitchboardValidation"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
@@ -46,6 +47,11 @@ let package = Package(
             dependencies: [
                 .product(name: "OrderedCollections", package: "swift-collections")
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwitchboardValidation",
+            dependencies: ["SwitchboardWire"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -229,6 +235,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardValidationTests",
+            dependencies: ["SwitchboardValidation", "SwitchboardWire"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -142,7 +142,7 @@ public final class GatewayMetrics: Sendable {
         guard !attempt.rateLimitHeaders.isEmpty else { return }
         let headers = attempt.rateLimitHeaders
         let lookup: RateLimitHeaders.Lookup = { name in
-            headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
+            headers.first { HeaderField.sameName($0.key, name) }?.value
         }
         let anthropic = headers.keys.contains { $0.lowercased().hasPrefix("anthropic-ratelimit-") }
         let snapshot =

@@ -30,7 +30,7 @@ public final class Simulator: Sendable {
         }
 
         public func header(_ name: String) -> String? {
-            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+            headers.value(of: name)
         }
 
         /// The bearer token of `Authorization`, if any.

@@ -157,6 +157,21 @@ import Testing
         }
     }
 
+    @Test func aRequestBiggerThanTheWholeTokenLimitIsNotWorthRetrying() async throws {
+        _ = try await withGateway { fixture, client in
+            let key = try fixture.key(user: "small", tpm: 100)
+            let refused = try await client.chat(key, extra: #","max_tokens":500"#)
+            #expect(refused.status.code == 429 && refused.json["error"]?["type"]?.stringValue == "tokens")
+            #expect(refused.header("x-should-retry") == "false" && refused.header("retry-after") == nil)
+            #expect(refused.json["error"]?["message"]?.stringValue?.contains("send less") == true)
+            // A request that fits, once the limit is spent, is worth retrying after the delay.
+            #expect(try await client.chat(key, extra: #","max_tokens":60"#).status.code == 200)
+            let later = try await client.chat(key, extra: #","max_tokens":60"#)
+            #expect(later.status.code == 429 && later.header("x-should-retry") == "true")
+            #expect(later.header("retry-after") != nil)
+        }
+    }
+
     @Test func moderationBlocksAndUpstreamFailuresUseTheTable() async throws {
         _ = try await withGateway(configure: { $0.resilience.retry.base = .milliseconds(1) }) { fixture, client in
             let key = try fixture.key()

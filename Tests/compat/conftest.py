@@ -111,6 +111,7 @@ GATEWAY_KEYS = {
     "backend": ["--user", "backend", "--allow-user-header"],
     "paced": ["--user", "paced-user", "--rpm", "120"],
     "broke": ["--user", "broke-user", "--budget", "0.000001"],
+    "small": ["--user", "small-user", "--tpm", "20"],
 }
 
 

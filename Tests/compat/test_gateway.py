@@ -218,6 +218,16 @@ def test_every_error_reachable_from_outside_raises_the_promised_exception(gatewa
     expect_error("unknown_model", lambda: send(model="no-such-model"), sdk)
     expect_error("bad_request", lambda: send(extra_body={"messages": "not a list"}), sdk)
     expect_error("body_too_large", lambda: send(content="x" * 70_000), sdk)
+    # Bigger than the key's whole token limit: a 429 that waiting cannot clear, so the SDK does not retry.
+    timeline = Timeline()
+    if sdk is openai:
+        small = openai_client(gateway, "small", max_retries=2, http_client=openai.DefaultHttpx2Client(event_hooks=timeline.hooks()))
+        too_big = lambda: small.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    else:
+        small = anthropic_client(gateway, "small", max_retries=2, http_client=anthropic.DefaultHttpxClient(event_hooks=timeline.hooks()))
+        too_big = lambda: small.messages.create(model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
+    expect_error("token_limited", too_big, sdk)
+    assert len(timeline.requests) == 1
     blocked = expect_error("moderation_blocked", lambda: send(content="Describe the gore when the body is dismembered."), sdk)
     assert "violence/graphic" in blocked.message
     # Three 500s on a model with no fallback: the pipeline retried, the SDK must not.

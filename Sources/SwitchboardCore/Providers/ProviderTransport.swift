@@ -27,7 +27,7 @@ public struct ResponseHead: Sendable, Equatable {
 
     /// The first header with this name (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.value(of: name)
     }
 }
 

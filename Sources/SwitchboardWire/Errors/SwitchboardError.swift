@@ -149,10 +149,17 @@ public struct SwitchboardError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether waiting and retrying can help: the table's word, except that a per-user limit
+    /// refusal with no `retryAfter` is a request bigger than the whole limit, which never fits.
+    public var shouldRetry: Bool {
+        if (code == .rateLimited || code == .tokenLimited) && retryAfter == nil { return false }
+        return entry.shouldRetry
+    }
+
     /// `x-should-retry`, and `Retry-After` (plus `retry-after-ms` in OpenAI format) when the table
     /// sends it and the delay is known.
     public func headers(_ format: APIFormat) -> [HeaderField] {
-        var fields = [HeaderField("x-should-retry", entry.shouldRetry ? "true" : "false")]
+        var fields = [HeaderField("x-should-retry", shouldRetry ? "true" : "false")]
         if entry.sendsRetryAfter, let retryAfter {
             fields += RateLimitHeaders.retryAfterFields(retryAfter, includeMilliseconds: format == .openAI)
         }

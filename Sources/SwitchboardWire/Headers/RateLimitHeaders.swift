@@ -56,6 +56,31 @@ public struct HeaderField: Sendable, Equatable {
         self.name = name
         self.value = value
     }
+
+    /// Whether the name is `other`, ignoring ASCII case (header names are ASCII).
+    public func hasName(_ other: String) -> Bool { HeaderField.sameName(name, other) }
+
+    /// Header-name equality ignoring ASCII case, without Foundation's locale-aware comparison.
+    public static func sameName(_ left: String, _ right: String) -> Bool {
+        var left = left.utf8.makeIterator()
+        var right = right.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil): return true
+            case (let a?, let b?):
+                if a != b && (a | 0x20) != (b | 0x20) { return false }
+                if a != b && !((a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) { return false }
+            default: return false
+            }
+        }
+    }
+}
+
+extension Array where Element == HeaderField {
+    /// The first value of the header named `name` (any case).
+    public func value(of name: String) -> String? {
+        first { $0.hasName(name) }?.value
+    }
 }
 
 /// Parsers and writers for the rate-limit and retry header families of both providers.

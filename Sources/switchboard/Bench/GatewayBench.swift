@@ -28,6 +28,8 @@ struct GatewayBench: AsyncParsableCommand {
 
     @Flag(help: "A short run: 2 s per rate instead of 10 s.") var quick = false
     @Option(help: "Concurrent connections for the throughput runs.") var connections = 64
+    @Flag(help: "Journal without waiting for each call's commit (journal.durable: false).") var queuedJournal = false
+    @Flag(help: "Local moderation off (moderation.local.enabled: false).") var noModeration = false
 
     func run() async throws {
         print("machine: \(Machine.description)")
@@ -42,7 +44,12 @@ struct GatewayBench: AsyncParsableCommand {
         simulator.limits.openAI.tokensPerWindow = 1 << 40
         let connections = connections
         try await withSimulator(simulator) { fixture in
-            try await Self.withGateway(simulatorURL: fixture.baseURL, directory: directory) { port, key in
+            try await Self.withGateway(
+                simulatorURL: fixture.baseURL,
+                directory: directory,
+                durable: !queuedJournal,
+                moderation: !noModeration
+            ) { port, key in
                 let direct = Target(
                     url: "\(fixture.baseURL)/v1/chat/completions",
                     headers: [("authorization", "Bearer sk-sim-bench")]
@@ -96,7 +103,8 @@ struct GatewayBench: AsyncParsableCommand {
                 ])
                 print(table.rendered, terminator: "")
                 print(
-                    "features: journal durable (redacted bodies, FTS, rollups), local moderation, per-user limits and budgets "
+                    "features: journal \(queuedJournal ? "queued (not durable)" : "durable") (redacted bodies, FTS, rollups), "
+                        + "local moderation \(noModeration ? "off" : "on"), per-user limits and budgets "
                         + "(memory state store), exact cache (bypassed: requests without temperature 0), metrics; "
                         + "load generator, gateway and simulator share this machine's cores"
                 )
@@ -111,9 +119,13 @@ struct GatewayBench: AsyncParsableCommand {
     static func withGateway(
         simulatorURL: String,
         directory: String,
+        durable: Bool,
+        moderation: Bool,
         _ body: @Sendable (Int, String) async throws -> Void
     ) async throws {
         var configuration = testConfiguration(baseURL: simulatorURL, directory: directory)
+        configuration.journal.durable = durable
+        configuration.moderation.localEnabled = moderation
         configuration.journal.storeBodies = .redacted
         configuration.state.backend = .memory
         configuration.limits.defaultUser = .init(rpm: 1 << 30, tpm: 1 << 40, maxOutputTokens: 4096)
