@@ -51,7 +51,10 @@ let package = Package(
         ),
         .target(
             name: "SwitchboardValidation",
-            dependencies: ["SwitchboardWire"],
+            dependencies: [
+                "SwitchboardWire",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -79,6 +82,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardConfigReader",
                 "SwitchboardJournal",
+                "SwitchboardValidation",
                 "SwitchboardWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -131,6 +135,7 @@ let package = Package(
                 "SwitchboardJournal",
                 "SwitchboardWire",
                 "SwitchboardSimulator",
+                "SwitchboardValidation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -190,6 +195,7 @@ let package = Package(
                 "SwitchboardJournal",
                 "SwitchboardSimulator",
                 "SwitchboardTesting",
+                "SwitchboardValidation",
                 "SwitchboardWire",
             ],
             exclude: ["Fixtures"],

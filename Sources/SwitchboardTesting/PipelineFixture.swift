@@ -3,6 +3,7 @@ import Logging
 import SwitchboardCore
 import SwitchboardJournal
 import SwitchboardSimulator
+import SwitchboardValidation
 import SwitchboardWire
 
 /// A pipeline wired to a simulator over loopback HTTP, with its own journal in a fresh folder.
@@ -94,6 +95,7 @@ public func withPipeline<T: Sendable>(
     directory: String? = nil,
     logger: Logger = quietLogger,
     configure: @Sendable (inout SwitchboardConfiguration) -> Void = { _ in },
+    validators: [any OutputValidator] = [],
     _ body: @Sendable (PipelineFixture) async throws -> T
 ) async throws -> PipelineRun<T> {
     let directory = try directory ?? temporaryDirectory()
@@ -108,6 +110,7 @@ public func withPipeline<T: Sendable>(
             store: store ?? MemoryStateStore(),
             clock: clock,
             random: SeededRandom(seed: 11),
+            validators: validators,
             logger: logger
         )
         return try await withThrowingTaskGroup(of: Void.self) { group in

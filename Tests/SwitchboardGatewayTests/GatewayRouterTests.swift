@@ -187,6 +187,29 @@ import Testing
         }
     }
 
+    @Test func anAnswerThatFailsValidationIsA422InEitherFormat() async throws {
+        _ = try await withGateway(configure: { $0.validation.onInvalid = .fail }) { fixture, client in
+            let key = try fixture.key()
+            let schema = #"{"type":"object","properties":{"days":{"type":"integer"}},"required":["days"]}"#
+            fixture.simulator.enqueue([.invalidOutput], provider: .openAI)
+            let openAI = try await client.chat(
+                key,
+                extra: #","response_format":{"type":"json_schema","json_schema":{"name":"r","schema":\#(schema)}}"#
+            )
+            #expect(openAI.status.code == 422 && openAI.errorCode == "invalid_output")
+            #expect(openAI.json["error"]?["switchboard"]?["violations"]?.arrayValue?.isEmpty == false)
+            #expect(openAI.header("x-should-retry") == "false")
+            fixture.simulator.enqueue([.invalidOutput], provider: .anthropic)
+            let anthropic = try await client.messages(
+                key,
+                extra: #","tools":[{"name":"r","input_schema":\#(schema)}],"tool_choice":{"type":"tool","name":"r"}"#
+            )
+            #expect(anthropic.status.code == 422 && anthropic.errorCode == "api_error")
+            let row = try #require(try fixture.call(anthropic.header("x-request-id") ?? ""))
+            #expect(row.summary.outcome == "invalid_output")
+        }
+    }
+
     @Test func aJournalThatCannotBeWrittenRefusesWithRetryAfter() async throws {
         _ = try await withGateway { fixture, client in
             let key = try fixture.key()

@@ -98,6 +98,7 @@ providers:
   anthropic: {{ kind: anthropic, base_url: "{sim}", api_key: "sk-sim-gateway-anthropic" }}
 routes:
   default: {{ targets: [openai/gpt-4o-mini, anthropic/claude-haiku-4-5] }}
+  strict: {{ targets: [openai/gpt-4o-mini], validate: {{ on_invalid: fail }} }}
 resilience:
   retry: {{ max_attempts: 3, base: 10ms, cap: 50ms }}
 limits:

@@ -128,6 +128,45 @@ def test_tools_and_structured_output_pass_through(gateway):
     assert isinstance(answer["answer"], str) and isinstance(answer["days"], int)
 
 
+def queue_fault(sim, fault, key):
+    body = json.dumps({"faults": [fault], "key": key}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{sim.url}/sim/faults", data=body, method="POST"))
+
+
+REFUND_SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}, "days": {"type": "integer"}},
+    "required": ["answer", "days"],
+    "additionalProperties": False,
+}
+
+
+def test_an_invalid_structured_answer_is_repaired_before_the_sdk_sees_it(gateway, sim):
+    queue_fault(sim, "invalid-output", "sk-sim-gateway-openai")
+    raw = openai_client(gateway).chat.completions.with_raw_response.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "Refund window?"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "refund", "schema": REFUND_SCHEMA, "strict": True}},
+    )
+    answer = json.loads(raw.parse().choices[0].message.content)
+    assert isinstance(answer["days"], int)
+    row = gateway.call(raw.headers["x-request-id"])
+    assert json.loads(row["validation"])["action"] == "repaired" and row["attempts"] == 2
+
+
+def test_an_answer_that_still_fails_raises_unprocessable_entity(gateway, sim):
+    queue_fault(sim, "invalid-output", "sk-sim-gateway-openai")
+    row = promised("invalid_output")
+    with pytest.raises(getattr(openai, row["openai_sdk"])) as raised:
+        openai_client(gateway, max_retries=2).chat.completions.create(
+            model="strict",
+            messages=[{"role": "user", "content": "Refund window?"}],
+            response_format={"type": "json_schema", "json_schema": {"name": "refund", "schema": REFUND_SCHEMA}},
+        )
+    assert raised.value.status_code == row["http"] == 422
+    assert "failed validation" in raised.value.message
+
+
 def test_a_repeated_deterministic_request_is_a_cache_hit(gateway):
     client = openai_client(gateway)
     messages = [{"role": "user", "content": "Which plans include priority support?"}]

@@ -31,7 +31,7 @@ extension SwitchboardConfiguration {
         console = Console(environment: environment)
         try root.requireKnownKeys([
             "journal", "state", "providers", "routes", "resilience", "cache", "limits", "budgets", "moderation",
-            "gateway",
+            "validation", "gateway",
             "pricing", "console",
         ])
         if let node = try root.member("journal") { try readJournal(node, environment) }
@@ -43,6 +43,7 @@ extension SwitchboardConfiguration {
         if let node = try root.member("limits") { try readLimits(node, environment) }
         if let node = try root.member("budgets") { try readBudgets(node, environment) }
         if let node = try root.member("moderation") { try readModeration(node, environment) }
+        if let node = try root.member("validation") { try readValidation(node, environment) }
         if let node = try root.member("gateway") { try readGateway(node, environment) }
         if let node = try root.member("pricing") {
             try node.requireKnownKeys(["overrides_file"])
@@ -154,7 +155,9 @@ extension SwitchboardConfiguration {
                 route.cacheTTL = try cache.member("ttl")?.duration()
             }
             if let validate = try settings.member("validate") {
-                try validate.requireKnownKeys(["schema_file", "on_invalid", "max_repairs"])
+                try validate.requireKnownKeys([
+                    "schema_file", "on_invalid", "max_repairs", "code", "grounding", "custom",
+                ])
                 var validation = Route.Validation()
                 validation.schemaFile = try validate.member("schema_file")?.expandedString(environment)
                 if let value = try validate.member("on_invalid") {
@@ -163,6 +166,12 @@ extension SwitchboardConfiguration {
                     )!
                 }
                 if let value = try validate.member("max_repairs") { validation.maxRepairs = try value.int() }
+                if let value = try validate.member("code") { validation.code = try value.bool() }
+                if let value = try validate.member("grounding") { validation.grounding = try value.bool() }
+                if let value = try validate.member("custom") {
+                    validation.custom = try value.elements().map { (element) throws(ConfigError) in try element.string()
+                    }
+                }
                 route.validation = validation
             }
             routes[name] = route
@@ -376,6 +385,34 @@ extension SwitchboardConfiguration {
                     moderation.thresholds[name] = try score(value)
                 }
             }
+        }
+    }
+
+    private mutating func readValidation(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
+        try node.requireKnownKeys([
+            "on_invalid", "max_repairs", "commands", "command_timeout", "entities", "knowledge_dir",
+        ])
+        if let value = try node.member("on_invalid") {
+            validation.onInvalid = Route.Validation.OnInvalid(
+                rawValue: try value.oneOf(Route.Validation.OnInvalid.allCases.map(\.rawValue))
+            )!
+        }
+        if let value = try node.member("max_repairs") { validation.maxRepairs = try value.int() }
+        if let value = try node.member("commands") {
+            for (language, command) in try value.members() {
+                let arguments = try command.elements().map { (element) throws(ConfigError) in try element.string() }
+                guard !arguments.isEmpty else {
+                    throw command.error("a checker needs a command: [python3, -m, py_compile, \"{file}\"]")
+                }
+                validation.commands[language.lowercased()] = arguments
+            }
+        }
+        if let value = try node.member("command_timeout") { validation.commandTimeout = try value.duration() }
+        if let value = try node.member("entities") {
+            validation.entities = try value.elements().map { (element) throws(ConfigError) in try element.string() }
+        }
+        if let value = try node.member("knowledge_dir") {
+            validation.knowledgeDirectory = try value.expandedString(environment)
         }
     }
 

@@ -50,7 +50,8 @@ extension SwitchboardConfiguration {
                             "validate",
                             (validation.schemaFile.map { [("schema_file", $0)] } ?? []) + [
                                 ("on_invalid", validation.onInvalid.rawValue), ("max_repairs", validation.maxRepairs),
-                            ]
+                                ("code", validation.code), ("grounding", validation.grounding),
+                            ] + (validation.custom.isEmpty ? [] : [("custom", FlowList(validation.custom))])
                         )
                     }
                 }
@@ -153,6 +154,18 @@ extension SwitchboardConfiguration {
                 }
             }
         }
+        out.section("validation") {
+            $0.value("on_invalid", validation.onInvalid.rawValue)
+            $0.value("max_repairs", validation.maxRepairs)
+            $0.section("commands") { lines in
+                for (language, command) in validation.commands.sorted(by: { $0.key < $1.key }) {
+                    lines.flowList(language, command)
+                }
+            }
+            $0.value("command_timeout", GoDuration.format(validation.commandTimeout))
+            $0.list("entities", validation.entities)
+            if let directory = validation.knowledgeDirectory { $0.value("knowledge_dir", directory) }
+        }
         out.section("gateway") {
             $0.value("listen", gateway.listen)
             $0.value("max_body", Self.byteSize(gateway.maxBody))
@@ -195,6 +208,13 @@ extension SwitchboardConfiguration {
     }
 }
 
+/// Names in a flow mapping: `[a, b]` (identifiers, written plain).
+private struct FlowList: Sendable, CustomStringConvertible {
+    var names: [String]
+    init(_ names: [String]) { self.names = names }
+    var description: String { "[" + names.joined(separator: ", ") + "]" }
+}
+
 /// A small YAML writer for the rendered configuration: block sections, scalars quoted when
 /// YAML would read them otherwise, and one-line flow mappings.
 private struct YAMLLines {
@@ -223,6 +243,11 @@ private struct YAMLLines {
             "\(field.0): " + ((field.1 as? String).map { Self.scalar($0) } ?? "\(field.1)")
         }
         raw("\(Self.key(key)): { " + rendered.joined(separator: ", ") + " }")
+    }
+
+    /// A one-line list: `key: [a, "b c"]`.
+    mutating func flowList(_ key: String, _ items: [String]) {
+        raw("\(Self.key(key)): [" + items.map { Self.scalar($0) }.joined(separator: ", ") + "]")
     }
 
     mutating func list(_ key: String, _ items: [String], quoted: Bool = true) {

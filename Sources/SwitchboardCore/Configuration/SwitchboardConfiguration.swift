@@ -17,6 +17,7 @@ public struct SwitchboardConfiguration: Sendable {
     public var limits = Limits()
     public var budgets = Budgets()
     public var moderation = Moderation()
+    public var validation = Validation()
     public var gateway = Gateway()
     public var pricing = Pricing()
     public var console = Console()
@@ -143,6 +144,15 @@ public struct SwitchboardConfiguration: Sendable {
             public var onInvalid: OnInvalid = .repair
             /// The default is 2.
             public var maxRepairs = 2
+            /// Parse-check the answer's fenced code blocks. The default is false.
+            public var code = false
+            /// Check the answer's numbers, dates, URLs and entities against the context. The
+            /// default is false.
+            public var grounding = false
+            /// Custom validators (passed to the pipeline) by name. The default is none.
+            public var custom: [String] = []
+
+            public init() {}
         }
     }
 
@@ -337,6 +347,29 @@ public struct SwitchboardConfiguration: Sendable {
         public var threshold = 0.5
         /// Per-category scores, instead of `threshold`. The default is none.
         public var thresholds: [String: Double] = [:]
+
+        public init() {}
+    }
+
+    // MARK: - validation
+
+    /// How answers are checked where the request brings a schema (`response_format`, tool
+    /// schemas), and what the route-level checks (`routes.NAME.validate`) use.
+    public struct Validation: Sendable {
+        /// For request schemas: `repair`, `fail` or `flag`. The default is `repair`.
+        public var onInvalid: Route.Validation.OnInvalid = .repair
+        /// The default is 1.
+        public var maxRepairs = 1
+        /// Code-block checkers by language: the command's arguments, `{file}` for the block's file.
+        /// The default is none (JSON and YAML are always checked).
+        public var commands: [String: [String]] = [:]
+        /// The default is 5 s.
+        public var commandTimeout: Duration = .seconds(5)
+        /// Names grounding checks: the answer may use them only when the context does. The
+        /// default is none.
+        public var entities: [String] = []
+        /// Files counted as context by grounding checks. The default is none.
+        public var knowledgeDirectory: String?
 
         public init() {}
     }

@@ -24,6 +24,10 @@ struct CallInProgress<D: Dialect> {
     var budgetHolds: [BudgetLedger.Hold] = []
     /// The moderation verdict, when it found anything.
     var moderation: JSONValue?
+    /// The output checks' verdict, as journaled.
+    var validation: JSONValue?
+    /// Tokens of answers that were replaced (output validation's repairs), billed with the last.
+    var earlierTokens = TokenCounts()
     /// The exact cache's outcome, what a hit saved, and the entry this call is to write.
     var cacheOutcome: CacheOutcome?
     var savedNanoUSD: Int64 = 0
@@ -105,6 +109,7 @@ struct CallInProgress<D: Dialect> {
             pacedMilliseconds: paced.millisecondsDouble,
             fellBack: fellBack,
             moderation: moderation,
+            validation: validation,
             headroom: headroom,
             requestBody: request.serialized(),
             responseBody: responseBody,
@@ -116,7 +121,7 @@ struct CallInProgress<D: Dialect> {
 
     /// The tokens to journal and bill: none when no provider was reached.
     var tokens: TokenCounts {
-        attempts.isEmpty ? TokenCounts() : tally.journaledTokens(estimate: estimate)
+        attempts.isEmpty ? TokenCounts() : tally.journaledTokens(estimate: estimate) + earlierTokens
     }
 
     /// What the call cost in nano-dollars: 0 when no provider was reached, `nil` when the model

@@ -132,9 +132,27 @@ extension Pipeline {
                 sink: sink
             )
             switch result {
-            case .answered(let response):
+            case .answered(var response):
+                if let plan = validationPlan(D.self, request: request, route: route.name) {
+                    do {
+                        response = try await validated(
+                            response,
+                            plan: plan,
+                            target: target,
+                            provider: provider,
+                            keys: poolKeys,
+                            call: &call,
+                            deadline: deadline
+                        )
+                    } catch {
+                        throw await fail(&call, error)
+                    }
+                }
                 return try await succeed(&call, response: response, sink: nil)
             case .streamed(let held):
+                if let plan = validationPlan(D.self, request: request, route: route.name) {
+                    await validateStreamed(plan: plan, call: &call)
+                }
                 _ = try await succeed(&call, response: nil, sink: sink.map { ($0, held) })
                 return nil
             case .nextTarget(let reason):
@@ -189,7 +207,7 @@ extension Pipeline {
         case failed(any Error)
     }
 
-    private func attempts<D: Dialect>(
+    func attempts<D: Dialect>(
         on target: SwitchboardConfiguration.Target,
         provider: SwitchboardConfiguration.Provider,
         keys: [PoolKey],

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SwitchboardJournal
+import SwitchboardValidation
 import SwitchboardWire
 import Synchronization
 
@@ -38,6 +39,8 @@ public final class Pipeline: Sendable {
     let keys: [String: [PoolKey]]
     /// What calls cost: the shipped price book with `pricing.overrides_file` applied.
     public let prices: PriceBook
+    /// Output validation prepared: routes' checks, custom validators, compiled request schemas.
+    let outputChecks: OutputChecks
     /// When each (provider, key, model)'s headroom was last journaled, to journal it at most once a second.
     private let headroomJournaled = Mutex<[String: Date]>([:])
 
@@ -50,8 +53,10 @@ public final class Pipeline: Sendable {
     ///     system clock; tests pass a manual one.
     ///   - random: jitter's source; tests pass a seeded one.
     ///   - prices: the default is the shipped price book with `pricing.overrides_file` applied.
+    ///   - validators: custom output checks, which routes name in `validate.custom`.
     /// - Throws: ``StateStoreError`` when the state store cannot be opened, ``PriceBookError`` when
-    ///   the price override file cannot be used.
+    ///   the price override file cannot be used, ``ValidationSetupError`` when a route's schema
+    ///   file, knowledge directory or custom validator is not usable.
     public init(
         configuration: SwitchboardConfiguration,
         journal: JournalWriter? = nil,
@@ -60,9 +65,11 @@ public final class Pipeline: Sendable {
         clock: any WallClock = SystemWallClock(),
         random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
         prices: PriceBook? = nil,
+        validators: [any OutputValidator] = [],
         logger: Logger = Logger(label: "switchboard.pipeline")
     ) throws {
         self.prices = try prices ?? PriceBook.load(overridesFile: configuration.pricing.overridesFile)
+        self.outputChecks = try OutputChecks(configuration: configuration, custom: validators)
         self.configuration = configuration
         self.journal = journal
         self.clock = clock

@@ -63,6 +63,18 @@ public struct TokenCounts: Sendable, Equatable, Codable {
 
     /// Every input token, cached or not.
     public var totalInput: Int { input + cachedInput + cacheWrite5m + cacheWrite1h }
+
+    /// Both counts together (a call that made several answers, such as repairs).
+    public static func + (left: TokenCounts, right: TokenCounts) -> TokenCounts {
+        TokenCounts(
+            input: left.input + right.input,
+            cachedInput: left.cachedInput + right.cachedInput,
+            cacheWrite5m: left.cacheWrite5m + right.cacheWrite5m,
+            cacheWrite1h: left.cacheWrite1h + right.cacheWrite1h,
+            output: left.output + right.output,
+            reasoning: left.reasoning + right.reasoning
+        )
+    }
 }
 
 /// One call through Switchboard: what the journal records in `calls`, with its attempts and events.
