@@ -153,6 +153,7 @@ let package = Package(
                 "SwitchboardGateway",
                 "SwitchboardJournal",
                 "SwitchboardTesting",
+                "SwitchboardValidation",
                 "SwitchboardWire",
                 "SwitchboardSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -35,12 +35,11 @@ class Simulator:
             return json.load(response)
 
 
-@pytest.fixture(scope="session")
-def sim(tmp_path_factory):
-    config = tmp_path_factory.mktemp("sim") / "sim.yaml"
-    config.write_text(SIM_CONFIG)
+def start(command, arguments):
+    """Starts `switchboard COMMAND` on a free port; returns the process and the URL its first
+    line announces."""
     process = subprocess.Popen(
-        [BINARY, "sim", "--port", "0", "--config", str(config), "--log-level", "warning"],
+        [BINARY, command, "--port", "0", "--log-level", "warning", *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -49,16 +48,30 @@ def sim(tmp_path_factory):
     match = re.search(r"listening on (http://\S+)", first_line)
     if not match:
         process.kill()
-        raise RuntimeError(f"switchboard sim did not start: {first_line!r} {process.stderr.read()}")
-    simulator = Simulator(match.group(1), process)
-    yield simulator
-    process.send_signal(signal.SIGINT)
+        raise RuntimeError(f"switchboard {command} did not start: {first_line!r} {process.stderr.read()}")
+    return process, match.group(1)
+
+
+def stop(process, command, sig):
+    """Sends `sig` and expects a clean exit within 15 s; returns what the process logged."""
+    process.send_signal(sig)
     try:
         code = process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
-        raise AssertionError("switchboard sim did not stop within 15 s of SIGINT")
-    assert code == 0, f"switchboard sim exited with {code} on SIGINT: {process.stderr.read()}"
+        raise AssertionError(f"switchboard {command} did not stop within 15 s of {sig.name}")
+    stderr = process.stderr.read()
+    assert code == 0, f"switchboard {command} exited with {code} on {sig.name}: {stderr}"
+    return stderr
+
+
+@pytest.fixture(scope="session")
+def sim(tmp_path_factory):
+    config = tmp_path_factory.mktemp("sim") / "sim.yaml"
+    config.write_text(SIM_CONFIG)
+    process, url = start("sim", ["--config", str(config)])
+    yield Simulator(url, process)
+    stop(process, "sim", signal.SIGINT)
 
 
 class Timeline:
@@ -142,25 +155,8 @@ def gateway(sim, tmp_path_factory):
             [BINARY, "keys", "create", "--config", str(config), *flags], capture_output=True, text=True, check=True
         )
         keys[name] = re.search(r"secret: (\S+)", made.stdout).group(1)
-    process = subprocess.Popen(
-        [BINARY, "gateway", "--config", str(config), "--port", "0", "--log-level", "warning"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    first_line = process.stdout.readline()
-    match = re.search(r"listening on (http://\S+)", first_line)
-    if not match:
-        process.kill()
-        raise RuntimeError(f"switchboard gateway did not start: {first_line!r} {process.stderr.read()}")
-    yield Gateway(match.group(1), process, keys, str(directory / "journal.sqlite"))
-    process.send_signal(signal.SIGTERM)
-    try:
-        code = process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise AssertionError("switchboard gateway did not stop within 15 s of SIGTERM")
-    stderr = process.stderr.read()
-    assert code == 0, f"switchboard gateway exited with {code} on SIGTERM: {stderr}"
+    process, url = start("gateway", ["--config", str(config)])
+    yield Gateway(url, process, keys, str(directory / "journal.sqlite"))
+    stderr = stop(process, "gateway", signal.SIGTERM)
     for secret in ["sk-sim-gateway-openai", "sk-sim-gateway-anthropic", *keys.values()]:
         assert secret not in stderr, "a key reached the gateway's log"

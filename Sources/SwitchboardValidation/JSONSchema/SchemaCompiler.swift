@@ -367,13 +367,13 @@ struct SchemaCompiler {
             keywords.append(.prefixItems(list))
         }
         if object["items"] != nil { keywords.append(.items(try child("items"), after: prefixCount)) }
-        var named = Set<String>()
+        var named = NameTable([])
         if let value = object["properties"] {
             guard case .object(let map) = value else { throw fail("properties", "expected an object") }
-            var children: [String: Int] = [:]
-            for name in map.keys { children[name] = try child("properties", SchemaURI.escape(name)) }
-            named = Set(map.keys)
-            keywords.append(.properties(children))
+            var children: [(String, Int)] = []
+            for name in map.keys { children.append((name, try child("properties", SchemaURI.escape(name)))) }
+            named = NameTable(children)
+            keywords.append(.properties(named))
         }
         var patterns: [SchemaPattern] = []
         if let value = object["patternProperties"] {

@@ -1,19 +1,16 @@
 import Foundation
 import SwitchboardWire
 
-/// What an evaluation found valid and which parts of the instance it evaluated (the annotations
-/// `unevaluatedProperties` and `unevaluatedItems` depend on).
-struct Outcome {
-    var valid: Bool
+/// Which parts of the instance an evaluation evaluated: the annotations `unevaluatedProperties`
+/// and `unevaluatedItems` depend on. Only gathered under a schema that uses them.
+struct Annotations {
     var properties: Set<String> = []
     /// Items `0..<itemPrefix` were evaluated, and those in `items`; all of them when `allItems`.
     var itemPrefix = 0
     var items: Set<Int> = []
     var allItems = false
 
-    static let invalid = Outcome(valid: false)
-
-    mutating func absorb(_ other: Outcome) {
+    mutating func absorb(_ other: Annotations) {
         properties.formUnion(other.properties)
         itemPrefix = max(itemPrefix, other.itemPrefix)
         items.formUnion(other.items)
@@ -21,6 +18,19 @@ struct Outcome {
     }
 
     func evaluatedItem(_ index: Int) -> Bool { allItems || index < itemPrefix || items.contains(index) }
+}
+
+/// Whether an evaluation passed, and (when asked for) what it evaluated.
+struct Outcome {
+    var valid: Bool
+    var notes: Annotations?
+
+    static let invalid = Outcome(valid: false, notes: nil)
+
+    mutating func absorb(_ other: Outcome) {
+        guard let incoming = other.notes else { return }
+        if notes == nil { notes = incoming } else { notes!.absorb(incoming) }
+    }
 }
 
 /// One validation: the instance path and dynamic scope as it descends, and the violations found.
@@ -47,7 +57,7 @@ struct EvaluationContext {
         let keywords: [Keyword]
         switch node.body {
         case .always(true):
-            return Outcome(valid: true)
+            return Outcome(valid: true, notes: nil)
         case .always(false):
             report("no value is allowed here", node: node, keyword: nil)
             return .invalid
@@ -65,7 +75,7 @@ struct EvaluationContext {
         defer { if entered { scope.removeLast() } }
 
         let annotate = annotate || node.needsAnnotations
-        var outcome = Outcome(valid: true)
+        var outcome = Outcome(valid: true, notes: annotate ? Annotations() : nil)
         for keyword in keywords {
             let passed = check(keyword, instance, node: node, annotate: annotate, outcome: &outcome)
             if !passed {
@@ -173,7 +183,7 @@ struct EvaluationContext {
                 matched.append(position)
             }
             collecting = wasCollecting
-            if annotate { outcome.items.formUnion(matched) }
+            if annotate { outcome.notes?.items.formUnion(matched) }
             if matched.count < minimum {
                 return fail(
                     minimum == 1
@@ -195,7 +205,7 @@ struct EvaluationContext {
         case .required(let names):
             guard case .object(let object) = instance else { return true }
             var passed = true
-            for name in names where object[name] == nil {
+            for name in names where !Self.has(object, name) {
                 passed = fail("missing required property '\(name)'")
                 if !collecting { return false }
             }
@@ -203,8 +213,8 @@ struct EvaluationContext {
         case .dependentRequired(let pairs):
             guard case .object(let object) = instance else { return true }
             var passed = true
-            for (name, needed) in pairs where object[name] != nil {
-                for other in needed where object[other] == nil {
+            for (name, needed) in pairs where Self.has(object, name) {
+                for other in needed where !Self.has(object, other) {
                     passed = fail("property '\(name)' requires property '\(other)'")
                     if !collecting { return false }
                 }
@@ -285,56 +295,33 @@ struct EvaluationContext {
 
         case .prefixItems(let schemas):
             guard case .array(let items) = instance else { return true }
-            var passed = true
-            for (position, item) in items.prefix(schemas.count).enumerated() {
-                path.append(.index(position))
-                let valid = evaluate(schemas[position], item, annotate: false).valid
-                path.removeLast()
-                if !valid {
-                    passed = false
-                    if !collecting { return false }
-                }
+            let passed = checkItems(items, where: { $0 < schemas.count }, schema: { schemas[$0] })
+            if annotate, var notes = outcome.notes {
+                notes.itemPrefix = max(notes.itemPrefix, min(schemas.count, items.count))
+                outcome.notes = notes
             }
-            if annotate { outcome.itemPrefix = max(outcome.itemPrefix, min(schemas.count, items.count)) }
             return passed
         case .items(let schema, let after):
             guard case .array(let items) = instance else { return true }
-            var passed = true
-            for position in items.indices where position >= after {
-                path.append(.index(position))
-                let valid = evaluate(schema, items[position], annotate: false).valid
-                path.removeLast()
-                if !valid {
-                    passed = false
-                    if !collecting { return false }
-                }
-            }
-            if annotate { outcome.allItems = true }
+            let passed = checkItems(items, where: { $0 >= after }, schema: { _ in schema })
+            if annotate { outcome.notes?.allItems = true }
             return passed
         case .unevaluatedItems(let schema):
             guard case .array(let items) = instance else { return true }
-            var passed = true
-            for position in items.indices where !outcome.evaluatedItem(position) {
-                path.append(.index(position))
-                let valid = evaluate(schema, items[position], annotate: false).valid
-                path.removeLast()
-                if !valid {
-                    passed = false
-                    if !collecting { return false }
-                }
-            }
-            outcome.allItems = true
+            let notes = outcome.notes
+            let passed = checkItems(items, where: { notes?.evaluatedItem($0) != true }, schema: { _ in schema })
+            outcome.notes?.allItems = true
             return passed
 
         case .properties(let schemas):
             guard case .object(let object) = instance else { return true }
             var passed = true
             for (name, value) in object {
-                guard let schema = schemas[name] else { continue }
+                guard let schema = schemas.lookup(name) else { continue }
                 path.append(.key(name))
                 let valid = evaluate(schema, value, annotate: false).valid
                 path.removeLast()
-                if annotate { outcome.properties.insert(name) }
+                if annotate { outcome.notes?.properties.insert(name) }
                 if !valid {
                     passed = false
                     if !collecting { return false }
@@ -349,7 +336,7 @@ struct EvaluationContext {
                     path.append(.key(name))
                     let valid = evaluate(schema, value, annotate: false).valid
                     path.removeLast()
-                    if annotate { outcome.properties.insert(name) }
+                    if annotate { outcome.notes?.properties.insert(name) }
                     if !valid {
                         passed = false
                         if !collecting { return false }
@@ -360,23 +347,23 @@ struct EvaluationContext {
         case .additionalProperties(let schema, let named, let patterns):
             guard case .object(let object) = instance else { return true }
             var passed = true
-            for (name, value) in object where !named.contains(name) && !patterns.contains(where: { $0.matches(name) }) {
+            for (name, value) in object where named.lookup(name) == nil && !patterns.contains(where: { $0.matches(name) }) {
                 if !checkExtra(schema, name: name, value: value, node: node, keyword: keyword) {
                     passed = false
                     if !collecting { return false }
                 }
-                if annotate { outcome.properties.insert(name) }
+                if annotate { outcome.notes?.properties.insert(name) }
             }
             return passed
         case .unevaluatedProperties(let schema):
             guard case .object(let object) = instance else { return true }
             var passed = true
-            for (name, value) in object where !outcome.properties.contains(name) {
+            for (name, value) in object where outcome.notes?.properties.contains(name) != true {
                 if !checkExtra(schema, name: name, value: value, node: node, keyword: keyword) {
                     passed = false
                     if !collecting { return false }
                 }
-                outcome.properties.insert(name)
+                outcome.notes?.properties.insert(name)
             }
             return passed
         case .propertyNames(let schema):
@@ -394,6 +381,21 @@ struct EvaluationContext {
             for name in refused { _ = fail("property name '\(name)' does not match propertyNames") }
             return passed
         }
+    }
+
+    /// Evaluates the items at the positions `selected` picks against `schema(position)`.
+    private mutating func checkItems(_ items: [JSONValue], where selected: (Int) -> Bool, schema: (Int) -> Int) -> Bool {
+        var passed = true
+        for position in items.indices where selected(position) {
+            path.append(.index(position))
+            let valid = evaluate(schema(position), items[position], annotate: false).valid
+            path.removeLast()
+            if !valid {
+                passed = false
+                if !collecting { return false }
+            }
+        }
+        return passed
     }
 
     /// A property that only `additionalProperties` or `unevaluatedProperties` covers; `false`
@@ -418,6 +420,12 @@ struct EvaluationContext {
         violations.append(
             SchemaViolation(instancePath: JSONPath(path).pointer, schemaPath: schemaPath, message: message())
         )
+    }
+
+    /// Whether `object` has a member `name`: a scan for small objects, which beats hashing.
+    static func has(_ object: JSONObject, _ name: String) -> Bool {
+        guard object.count > NameTable.scanLimit else { return object.keys.elements.contains(name) }
+        return object[name] != nil
     }
 
     // MARK: - Numbers

@@ -73,6 +73,27 @@ struct TypeSet: OptionSet, Sendable {
     }
 }
 
+/// Member names with their nodes: scanned when few (faster than hashing short strings), hashed
+/// when many.
+struct NameTable: Sendable {
+    static let scanLimit = 12
+    let names: [String]
+    let nodes: [Int]
+    private let index: [String: Int]?
+
+    init(_ pairs: [(String, Int)]) {
+        names = pairs.map(\.0)
+        nodes = pairs.map(\.1)
+        index = pairs.count > Self.scanLimit ? Dictionary(pairs, uniquingKeysWith: { first, _ in first }) : nil
+    }
+
+    func lookup(_ name: String) -> Int? {
+        if let index { return index[name] }
+        for position in names.indices where names[position] == name { return nodes[position] }
+        return nil
+    }
+}
+
 /// A regular expression of a schema (`pattern`, `patternProperties`), compiled once.
 final class SchemaPattern: @unchecked Sendable {
     // NSRegularExpression is immutable once made and safe to use from several threads.
@@ -122,9 +143,9 @@ enum Keyword: Sendable {
     case prefixItems([Int])
     /// `items`: the schema for items after the first `after` (those `prefixItems` covers).
     case items(Int, after: Int)
-    case properties([String: Int])
+    case properties(NameTable)
     case patternProperties([(SchemaPattern, Int)])
-    case additionalProperties(Int, named: Set<String>, patterns: [SchemaPattern])
+    case additionalProperties(Int, named: NameTable, patterns: [SchemaPattern])
     case propertyNames(Int)
     case unevaluatedItems(Int)
     case unevaluatedProperties(Int)

@@ -11,7 +11,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Switchboard on this machine and print a table (build with -c release first).",
-        subcommands: [JournalBench.self, PipelineBench.self, BudgetBench.self, CacheBench.self, GatewayBench.self]
+        subcommands: [
+            JournalBench.self, PipelineBench.self, BudgetBench.self, CacheBench.self, GatewayBench.self, ValidationBench.self,
+        ]
     )
 }
 
