@@ -47,6 +47,31 @@ import Testing
         #expect(detail.summary.tokens.output > lastOutput)
     }
 
+    @Test func atTheSimulatorsInvalidOutputRateEveryDeliveredAnswerValidates() async throws {
+        var simulator = SimulatorConfiguration.testing
+        simulator.invalidOutputRate = 0.4
+        let run = try await withPipeline(simulator: simulator, configure: { $0.validation.maxRepairs = 4 }) { bench in
+            var results: [(String, JSONValue)] = []
+            for index in 0..<20 {
+                let context = CallContext()
+                let request = try Self.structured().withPrompt("Refund window, case \(index)?")
+                results.append((context.requestID, try Self.answer(try await bench.pipeline.chat(request, context: context))))
+            }
+            return results
+        }
+        let schema = try JSONSchema(parsing: Self.schema)
+        var repaired = 0
+        for (requestID, answer) in run.value {
+            #expect(schema.isValid(answer))
+            let detail = try #require(try run.journal.call(requestID: requestID))
+            let repairs = detail.validation?["repairs"]?.intValue ?? 0
+            #expect(detail.summary.attempts == 1 + repairs, "each repair is a journaled attempt")
+            repaired += repairs > 0 ? 1 : 0
+        }
+        // About 40 % of first answers are invalid; with seed 7 some are, and all were repaired.
+        #expect(repaired >= 3 && repaired <= 16)
+    }
+
     @Test func failRefusesWithTheViolationsAndJournalsInvalidOutput() async throws {
         let run = try await withPipeline(configure: { $0.validation.onInvalid = .fail }) { bench in
             bench.simulator.enqueue([.invalidOutput], provider: .openAI)
@@ -164,5 +189,14 @@ import Testing
         validation.schemaFile = "/nonexistent/schema.json"
         configuration.routes["r"]?.validation = validation
         #expect(throws: ValidationSetupError.self) { try Pipeline(configuration: configuration) }
+    }
+}
+
+extension OpenAI.ChatCompletionRequest {
+    /// The same request asking something else.
+    fileprivate func withPrompt(_ text: String) -> Self {
+        var copy = self
+        copy.messages = [.user(text)]
+        return copy
     }
 }
