@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwitchboardCore", targets: ["SwitchboardCore"]),
         .library(name: "SwitchboardSimulator", targets: ["SwitchboardSimulator"]),
         .library(name: "SwitchboardGateway", targets: ["SwitchboardGateway"]),
+        .library(name: "SwitchboardConsole", targets: ["SwitchboardConsole"]),
         .library(name: "SwitchboardValidation", targets: ["SwitchboardValidation"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
@@ -129,6 +130,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchboardConsole",
+            dependencies: [
+                "CNCurses",
+                "SwitchboardCore",
+                "SwitchboardJournal",
+                "SwitchboardWire",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SwitchboardTesting",
             dependencies: [
                 "SwitchboardCore",
@@ -149,6 +160,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "SwitchboardConfigReader",
+                "SwitchboardConsole",
                 "SwitchboardCore",
                 "SwitchboardGateway",
                 "SwitchboardJournal",
@@ -247,6 +259,18 @@ let package = Package(
         .testTarget(
             name: "SwitchboardValidationTests",
             dependencies: ["SwitchboardValidation", "SwitchboardWire"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardConsoleTests",
+            dependencies: [
+                "SwitchboardConsole",
+                "SwitchboardCore",
+                "SwitchboardJournal",
+                "SwitchboardTesting",
+                "SwitchboardWire",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,310 @@
+import Foundation
+import SwitchboardCore
+import SwitchboardJournal
+
+/// The console's screens.
+public enum Screen: Sendable, Equatable {
+    case overview
+    case calls
+    case detail(String)
+    case help
+}
+
+/// What a key does.
+enum Action: Equatable {
+    case quit, back, help, calls, overview, freeze, window(ConsoleWindow), up, down, pageUp, pageDown, open, theme
+}
+
+/// One binding: the keys, where it applies, what the footer and the help say. The one registry
+/// drives the footer hints, the help overlay and dispatch, so they cannot disagree.
+struct Binding {
+    var keys: [Key]
+    var label: String
+    var help: String
+    var action: Action
+    /// Screens where it applies; empty for everywhere.
+    var screens: [Screen] = []
+    var inFooter = true
+}
+
+enum Keymap {
+    static let bindings: [Binding] = [
+        Binding(keys: [.character("?")], label: "? help", help: "show or hide this help", action: .help),
+        Binding(keys: [.enter], label: "Enter drill in", help: "open the selected call", action: .open, screens: [.overview, .calls]),
+        Binding(keys: [.character("c")], label: "c calls", help: "every call, newest first", action: .calls, screens: [.overview]),
+        Binding(keys: [.character("o")], label: "o overview", help: "back to the overview", action: .overview, screens: [.calls]),
+        Binding(keys: [.character("f")], label: "f freeze", help: "stop following the journal (it keeps being read)", action: .freeze, screens: [.overview, .calls]),
+        Binding(
+            keys: ConsoleWindow.allCases.map { .character(Character(String($0.rawValue))) },
+            label: "1-6 window",
+            help: "window: 1 5m · 2 15m · 3 1h · 4 6h · 5 24h · 6 7d",
+            action: .window(.fiveMinutes),
+            screens: [.overview]
+        ),
+        Binding(keys: [.character("j"), .down], label: "j/k move", help: "select the next / previous row, scroll", action: .down),
+        Binding(keys: [.character("k"), .up], label: "", help: "", action: .up, inFooter: false),
+        Binding(keys: [.pageDown, .character(" ")], label: "", help: "a page down", action: .pageDown, inFooter: false),
+        Binding(keys: [.pageUp], label: "", help: "a page up", action: .pageUp, inFooter: false),
+        Binding(keys: [.character("t")], label: "t theme", help: "next theme (default, light, high-contrast, amber, mono)", action: .theme),
+        Binding(keys: [.escape], label: "Esc back", help: "back to the previous screen", action: .back, screens: [.calls, .help]),
+        Binding(keys: [.character("q")], label: "q quit", help: "quit (back, on an inner screen)", action: .quit),
+    ]
+
+    static func applies(_ binding: Binding, on screen: Screen) -> Bool {
+        binding.screens.isEmpty
+            || binding.screens.contains {
+                if case .detail = screen, case .detail = $0 { return true }
+                return $0 == screen
+            }
+    }
+
+    static func action(for key: Key, on screen: Screen) -> Action? {
+        if case .character(let character) = key, let digit = character.wholeNumberValue,
+            let window = ConsoleWindow(rawValue: digit), screen == .overview
+        {
+            return .window(window)
+        }
+        if key == .escape, case .detail = screen { return .back }
+        return bindings.first { applies($0, on: screen) && $0.keys.contains(key) }?.action
+    }
+
+    static func footer(on screen: Screen) -> [Binding] {
+        var list = bindings.filter { $0.inFooter && applies($0, on: screen) }
+        if case .detail = screen {
+            list = list.filter { $0.action != .open }
+            list.insert(Binding(keys: [.escape], label: "Esc back", help: "", action: .back), at: 0)
+        }
+        return list
+    }
+}
+
+/// The console: one loop owns the screen, reads keys, checks the journal every `refresh`, and
+/// draws a frame only when something changed.
+public final class ConsoleApp {
+    let journal: ConsoleJournal
+    let configuration: SwitchboardConfiguration
+    var glyphs: Glyphs
+    var theme: Theme
+    let now: () -> Date
+    public private(set) var screens: [Screen] = [.overview]
+    public private(set) var window: ConsoleWindow = .fifteenMinutes
+    public private(set) var frozen = false
+    var selected = 0
+    var scroll = 0
+    var snapshot: OverviewSnapshot?
+    var calls: [CallSummary] = []
+    var details: [String: CallDetail] = [:]
+    public private(set) var quitting = false
+    private var dirty = true
+
+    public init(
+        journal: ConsoleJournal,
+        configuration: SwitchboardConfiguration,
+        theme: Theme,
+        ascii: Bool,
+        window: ConsoleWindow = .fifteenMinutes,
+        now: @escaping () -> Date = Date.init
+    ) {
+        self.journal = journal
+        self.configuration = configuration
+        self.theme = theme
+        self.glyphs = ascii ? .ascii : .unicode
+        self.window = window
+        self.now = now
+    }
+
+    public var screen: Screen { screens.last ?? .overview }
+    public var themeName: String { theme.name }
+
+    /// Reads the journal again (unless frozen).
+    public func reload() {
+        guard !frozen else { return }
+        let window = self.window
+        let budgets = configuration.budgets
+        let at = now()
+        if let snapshot = journal.read({ try OverviewSnapshot.load(from: $0, window: window, now: at, budgets: budgets) }) {
+            self.snapshot = snapshot
+        }
+        if let calls = journal.read({ try $0.calls(matching: CallFilter(), before: nil, limit: 500) }) {
+            self.calls = calls
+        }
+        dirty = true
+    }
+
+    /// Handles one key; returns whether the screen must be drawn again.
+    @discardableResult
+    public func handle(_ key: Key) -> Bool {
+        if key == .resize { return true }
+        guard let action = Keymap.action(for: key, on: screen) else { return false }
+        switch action {
+        case .quit:
+            if screens.count > 1 { screens.removeLast() } else { quitting = true }
+        case .back:
+            if screens.count > 1 { screens.removeLast() }
+        case .help:
+            if screen == .help { screens.removeLast() } else { screens.append(.help) }
+        case .calls:
+            screens.append(.calls)
+            selected = 0
+        case .overview:
+            screens = [.overview]
+            selected = 0
+        case .freeze:
+            frozen.toggle()
+            if !frozen { reload() }
+        case .window(let window):
+            self.window = window
+            reload()
+        case .down, .pageDown:
+            let step = action == .down ? 1 : 10
+            if case .detail = screen { scroll += step } else { selected = min(selected + step, max(0, rowCount - 1)) }
+        case .up, .pageUp:
+            let step = action == .up ? 1 : 10
+            if case .detail = screen { scroll = max(0, scroll - step) } else { selected = max(0, selected - step) }
+        case .open:
+            let list = screen == .calls ? calls : (snapshot?.errors ?? [])
+            guard list.indices.contains(selected) else { return false }
+            let requestID = list[selected].requestID
+            if details[requestID] == nil, let detail = journal.read({ try $0.call(requestID: requestID) }) ?? nil {
+                details[requestID] = detail
+            }
+            scroll = 0
+            screens.append(.detail(requestID))
+        case .theme:
+            let names = Theme.names
+            let next = names[((names.firstIndex(of: theme.name) ?? 0) + 1) % names.count]
+            theme = Theme.named(next) ?? .dark
+        }
+        dirty = true
+        return true
+    }
+
+    private var rowCount: Int { screen == .calls ? calls.count : (snapshot?.errors.count ?? 0) }
+
+    /// The frame for a terminal of this size.
+    public func frame(width: Int, height: Int) -> CellBuffer {
+        var buffer = CellBuffer(width: width, height: height)
+        guard width >= 20, height >= 6 else {
+            buffer.put("switchboard: the terminal is too small (\(width)×\(height)); 80×24 or more", x: 0, y: 0, role: .warn)
+            return buffer
+        }
+        let snapshot =
+            self.snapshot
+            ?? OverviewSnapshot(
+                window: window, at: now(), totals: RollupCounters(), headroom: [], circuits: [], latency: [], errors: [],
+                spend: [], period: configuration.budgets.period.period(containing: now()).name
+            )
+        let source = (journal.path as NSString).lastPathComponent
+        switch screen {
+        case .overview, .help:
+            OverviewView(snapshot: snapshot, glyphs: glyphs, source: source, live: !frozen, selectedError: selected)
+                .render(into: &buffer)
+            if screen == .help { drawHelp(into: &buffer) }
+        case .calls:
+            OverviewView(snapshot: snapshot, glyphs: glyphs, source: source, live: !frozen, selectedError: -1)
+                .render(into: &buffer)
+            for row in 2..<height { buffer.fill(" ", x: 0, y: row, columns: width) }
+            CallsView(calls: calls, selected: selected, glyphs: glyphs, frozen: frozen).render(into: &buffer, top: 2)
+        case .detail(let requestID):
+            if let detail = details[requestID] {
+                CallDetailView(detail: detail, scroll: scroll, glyphs: glyphs).render(into: &buffer, top: 0)
+            } else {
+                buffer.put("the call \(requestID) is not in the journal (pruned?)", x: 1, y: 1, role: .warn)
+            }
+        }
+        if let problem = journal.problem { drawProblem(problem, into: &buffer) }
+        drawFooter(into: &buffer)
+        return buffer
+    }
+
+    private func drawFooter(into buffer: inout CellBuffer) {
+        var spans: [Span] = []
+        for binding in Keymap.footer(on: screen) {
+            let parts = binding.label.split(separator: " ", maxSplits: 1).map(String.init)
+            spans.append(Span(" " + parts[0], .key))
+            if parts.count > 1 { spans.append(Span(" " + parts[1] + " ", .footer)) }
+        }
+        let y = buffer.height - 1
+        buffer.fill(" ", x: 0, y: y, columns: buffer.width)
+        // Whole hints only.
+        var used = 0
+        var index = 0
+        while index < spans.count {
+            let pair = Array(spans[index..<min(index + 2, spans.count)])
+            let columns = pair.reduce(0) { $0 + CellBuffer.columns(of: $1.text) }
+            guard used + columns <= buffer.width else { break }
+            used += buffer.put(pair, x: used, y: y, limit: columns)
+            index += 2
+        }
+    }
+
+    private func drawHelp(into buffer: inout CellBuffer) {
+        let entries = Keymap.bindings.filter { !$0.help.isEmpty }
+        let width = min(buffer.width - 4, 76)
+        let height = min(buffer.height - 2, entries.count + 4)
+        let rect = Rect(x: (buffer.width - width) / 2, y: max(1, (buffer.height - height) / 2), width: width, height: height)
+        for row in rect.y..<(rect.y + rect.height) { buffer.fill(" ", x: rect.x, y: row, columns: rect.width) }
+        let inner = buffer.box(rect, title: "Help · keys", glyphs: glyphs, focused: true)
+        for (offset, binding) in entries.prefix(inner.height - 1).enumerated() {
+            let keys = binding.keys.map(Self.name).joined(separator: " ")
+            buffer.put(
+                [Span(CellBuffer.pad(keys, 16), .key), Span(binding.help)],
+                x: inner.x + 1,
+                y: inner.y + offset,
+                limit: inner.width - 2
+            )
+        }
+        buffer.put("Esc or ? closes", x: inner.x + 1, y: inner.y + inner.height - 1, role: .dim, limit: inner.width - 2)
+    }
+
+    private func drawProblem(_ problem: String, into buffer: inout CellBuffer) {
+        let width = min(buffer.width - 4, 90)
+        let rect = Rect(x: (buffer.width - width) / 2, y: buffer.height / 2 - 2, width: width, height: 4)
+        for row in rect.y..<(rect.y + rect.height) { buffer.fill(" ", x: rect.x, y: row, columns: rect.width) }
+        let inner = buffer.box(rect, title: "Journal unavailable", glyphs: glyphs, focused: true)
+        buffer.put(CellBuffer.fit(problem, inner.width - 2), x: inner.x + 1, y: inner.y, role: .crit, limit: inner.width - 2)
+        buffer.put("still watching \(journal.path); the panes come back when it can be read", x: inner.x + 1, y: inner.y + 1, role: .dim, limit: inner.width - 2)
+    }
+
+    static func name(_ key: Key) -> String {
+        switch key {
+        case .character(" "): "Space"
+        case .character(let character): String(character)
+        case .up: "↑"
+        case .down: "↓"
+        case .left: "←"
+        case .right: "→"
+        case .enter: "Enter"
+        case .escape: "Esc"
+        case .tab: "Tab"
+        case .backTab: "S-Tab"
+        case .pageUp: "PgUp"
+        case .pageDown: "PgDn"
+        case .home: "Home"
+        case .end: "End"
+        case .backspace: "Bksp"
+        case .resize: ""
+        }
+    }
+
+    /// Runs until `q`: keys as they come, the journal checked every `refresh`, a frame drawn only
+    /// when something changed (and once a second for the clock).
+    public func run(on terminal: any Terminal, refresh: Duration) {
+        reload()
+        var lastDraw = Date.distantPast
+        while !quitting {
+            let width = terminal.width
+            let height = terminal.height
+            if dirty || now().timeIntervalSince(lastDraw) >= 1 {
+                terminal.draw(frame(width: width, height: height))
+                lastDraw = now()
+                dirty = false
+            }
+            if let key = terminal.readKey(timeout: refresh) {
+                if handle(key) { dirty = true }
+                continue
+            }
+            if !frozen, journal.changed() { reload() }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import CNCurses
+import Foundation
+
+/// A key the operator pressed.
+public enum Key: Sendable, Equatable {
+    case character(Character)
+    case up, down, left, right, enter, escape, tab, backTab, pageUp, pageDown, home, end, backspace, resize
+}
+
+/// Where frames go and keys come from: curses on a real terminal, a headless screen in tests.
+public protocol Terminal: AnyObject {
+    var width: Int { get }
+    var height: Int { get }
+    /// Shows `buffer`, sending only the cells that changed since the last frame.
+    func draw(_ buffer: CellBuffer)
+    /// The next key, or `nil` when none came within `timeout`.
+    func readKey(timeout: Duration) -> Key?
+}
+
+/// A terminal in memory: the last frame as text, keys fed by the test.
+public final class HeadlessTerminal: Terminal {
+    public let width: Int
+    public let height: Int
+    public private(set) var screen: CellBuffer?
+    /// Cells sent over all frames (what a real terminal would have been written).
+    public private(set) var cellsWritten = 0
+    public var keys: [Key] = []
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    public func draw(_ buffer: CellBuffer) {
+        cellsWritten += buffer.changes(since: screen).count
+        screen = buffer
+    }
+
+    public func readKey(timeout: Duration) -> Key? {
+        keys.isEmpty ? nil : keys.removeFirst()
+    }
+
+    /// The screen as text.
+    public var text: String { screen?.text ?? "" }
+}
+
+/// The real terminal through ncursesw: colours from the theme mapped to what the terminal has
+/// (256, 16 or none), only changed cells written, the cursor hidden.
+public final class CursesTerminal: Terminal {
+    private let theme: Theme
+    private var previous: CellBuffer?
+    private var pairs: [Role: (attributes: attr_t, pair: Int16)] = [:]
+
+    public init(theme: Theme, colour: Bool) {
+        setlocale(LC_ALL, "")
+        setenv("ESCDELAY", "25", 1)
+        initscr()
+        cbreak()
+        noecho()
+        keypad(sb_stdscr(), true)
+        curs_set(0)
+        self.theme = theme
+        let colours = colour && has_colors() && theme.name != "mono"
+        if colours {
+            start_color()
+            use_default_colors()
+        }
+        let deep = sb_colors() >= 256
+        for (index, role) in Role.allCases.enumerated() {
+            let style = theme.style(role)
+            var attributes = sb_attr_normal()
+            if style.bold { attributes |= sb_attr_bold() }
+            if style.dim { attributes |= sb_attr_dim() }
+            if style.reverse { attributes |= sb_attr_reverse() }
+            if style.underline { attributes |= sb_attr_underline() }
+            var pair: Int16 = 0
+            if colours, let rgb = style.foreground {
+                pair = Int16(index + 1)
+                init_pair(pair, deep ? Theme.xterm256(rgb) : Theme.basic(rgb), -1)
+            }
+            pairs[role] = (attributes, pair)
+        }
+    }
+
+    deinit {
+        endwin()
+    }
+
+    public var width: Int { Int(sb_getmaxx(sb_stdscr())) }
+    public var height: Int { Int(sb_getmaxy(sb_stdscr())) }
+
+    public func draw(_ buffer: CellBuffer) {
+        let window = sb_stdscr()
+        if previous?.width != buffer.width || previous?.height != buffer.height { clear() }
+        for (x, y) in buffer.changes(since: previous) {
+            let cell = buffer[x, y]
+            guard !cell.text.isEmpty else { continue }
+            let style = pairs[cell.role] ?? (sb_attr_normal(), 0)
+            var wide = Array(cell.text.unicodeScalars.map { wchar_t($0.value) })
+            wide.append(0)
+            _ = sb_put_cell(window, Int32(y), Int32(x), wide, style.attributes, style.pair)
+        }
+        refresh()
+        previous = buffer
+    }
+
+    public func readKey(timeout wait: Duration) -> Key? {
+        CNCurses.timeout(Int32(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000))
+        let code = getch()
+        switch code {
+        case ERR: return nil
+        case KEY_UP: return .up
+        case KEY_DOWN: return .down
+        case KEY_LEFT: return .left
+        case KEY_RIGHT: return .right
+        case KEY_NPAGE: return .pageDown
+        case KEY_PPAGE: return .pageUp
+        case KEY_HOME: return .home
+        case KEY_END: return .end
+        case KEY_BTAB: return .backTab
+        case KEY_BACKSPACE, 127, 8: return .backspace
+        case KEY_ENTER, 10, 13: return .enter
+        case 9: return .tab
+        case 27: return .escape
+        case sb_key_resize():
+            previous = nil
+            return .resize
+        default:
+            guard code > 0, code < 0x110000, let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+}
