@@ -12,7 +12,9 @@ public enum Screen: Sendable, Equatable {
 
 /// What a key does.
 enum Action: Equatable {
-    case quit, back, help, calls, overview, freeze, window(ConsoleWindow), up, down, pageUp, pageDown, open, theme
+    case quit, back, help, calls, overview, freeze
+    case window(ConsoleWindow)
+    case up, down, pageUp, pageDown, open, theme
 }
 
 /// One binding: the keys, where it applies, what the footer and the help say. The one registry
@@ -30,10 +32,34 @@ struct Binding {
 enum Keymap {
     static let bindings: [Binding] = [
         Binding(keys: [.character("?")], label: "? help", help: "show or hide this help", action: .help),
-        Binding(keys: [.enter], label: "Enter drill in", help: "open the selected call", action: .open, screens: [.overview, .calls]),
-        Binding(keys: [.character("c")], label: "c calls", help: "every call, newest first", action: .calls, screens: [.overview]),
-        Binding(keys: [.character("o")], label: "o overview", help: "back to the overview", action: .overview, screens: [.calls]),
-        Binding(keys: [.character("f")], label: "f freeze", help: "stop following the journal (it keeps being read)", action: .freeze, screens: [.overview, .calls]),
+        Binding(
+            keys: [.enter],
+            label: "Enter drill in",
+            help: "open the selected call",
+            action: .open,
+            screens: [.overview, .calls]
+        ),
+        Binding(
+            keys: [.character("c")],
+            label: "c calls",
+            help: "every call, newest first",
+            action: .calls,
+            screens: [.overview]
+        ),
+        Binding(
+            keys: [.character("o")],
+            label: "o overview",
+            help: "back to the overview",
+            action: .overview,
+            screens: [.calls]
+        ),
+        Binding(
+            keys: [.character("f")],
+            label: "f freeze",
+            help: "stop following the journal (it keeps being read)",
+            action: .freeze,
+            screens: [.overview, .calls]
+        ),
         Binding(
             keys: ConsoleWindow.allCases.map { .character(Character(String($0.rawValue))) },
             label: "1-6 window",
@@ -41,12 +67,34 @@ enum Keymap {
             action: .window(.fiveMinutes),
             screens: [.overview]
         ),
-        Binding(keys: [.character("j"), .down], label: "j/k move", help: "select the next / previous row, scroll", action: .down),
+        Binding(
+            keys: [.character("j"), .down],
+            label: "j/k move",
+            help: "select the next / previous row, scroll",
+            action: .down
+        ),
         Binding(keys: [.character("k"), .up], label: "", help: "", action: .up, inFooter: false),
-        Binding(keys: [.pageDown, .character(" ")], label: "", help: "a page down", action: .pageDown, inFooter: false),
+        Binding(
+            keys: [.pageDown, .character(" ")],
+            label: "",
+            help: "a page down",
+            action: .pageDown,
+            inFooter: false
+        ),
         Binding(keys: [.pageUp], label: "", help: "a page up", action: .pageUp, inFooter: false),
-        Binding(keys: [.character("t")], label: "t theme", help: "next theme (default, light, high-contrast, amber, mono)", action: .theme),
-        Binding(keys: [.escape], label: "Esc back", help: "back to the previous screen", action: .back, screens: [.calls, .help]),
+        Binding(
+            keys: [.character("t")],
+            label: "t theme",
+            help: "next theme (default, light, high-contrast, amber, mono)",
+            action: .theme
+        ),
+        Binding(
+            keys: [.escape],
+            label: "Esc back",
+            help: "back to the previous screen",
+            action: .back,
+            screens: [.calls, .help]
+        ),
         Binding(keys: [.character("q")], label: "q quit", help: "quit (back, on an inner screen)", action: .quit),
     ]
 
@@ -122,7 +170,9 @@ public final class ConsoleApp {
         let window = self.window
         let budgets = configuration.budgets
         let at = now()
-        if let snapshot = journal.read({ try OverviewSnapshot.load(from: $0, window: window, now: at, budgets: budgets) }) {
+        if let snapshot = journal.read({
+            try OverviewSnapshot.load(from: $0, window: window, now: at, budgets: budgets)
+        }) {
             self.snapshot = snapshot
         }
         if let calls = journal.read({ try $0.calls(matching: CallFilter(), before: nil, limit: 500) }) {
@@ -185,14 +235,26 @@ public final class ConsoleApp {
     public func frame(width: Int, height: Int) -> CellBuffer {
         var buffer = CellBuffer(width: width, height: height)
         guard width >= 20, height >= 6 else {
-            buffer.put("switchboard: the terminal is too small (\(width)×\(height)); 80×24 or more", x: 0, y: 0, role: .warn)
+            buffer.put(
+                "switchboard: the terminal is too small (\(width)×\(height)); 80×24 or more",
+                x: 0,
+                y: 0,
+                role: .warn
+            )
             return buffer
         }
         let snapshot =
             self.snapshot
             ?? OverviewSnapshot(
-                window: window, at: now(), totals: RollupCounters(), headroom: [], circuits: [], latency: [], errors: [],
-                spend: [], period: configuration.budgets.period.period(containing: now()).name
+                window: window,
+                at: now(),
+                totals: RollupCounters(),
+                headroom: [],
+                circuits: [],
+                latency: [],
+                errors: [],
+                spend: [],
+                period: configuration.budgets.period.period(containing: now()).name
             )
         let source = (journal.path as NSString).lastPathComponent
         switch screen {
@@ -242,7 +304,12 @@ public final class ConsoleApp {
         let entries = Keymap.bindings.filter { !$0.help.isEmpty }
         let width = min(buffer.width - 4, 76)
         let height = min(buffer.height - 2, entries.count + 4)
-        let rect = Rect(x: (buffer.width - width) / 2, y: max(1, (buffer.height - height) / 2), width: width, height: height)
+        let rect = Rect(
+            x: (buffer.width - width) / 2,
+            y: max(1, (buffer.height - height) / 2),
+            width: width,
+            height: height
+        )
         for row in rect.y..<(rect.y + rect.height) { buffer.fill(" ", x: rect.x, y: row, columns: rect.width) }
         let inner = buffer.box(rect, title: "Help · keys", glyphs: glyphs, focused: true)
         for (offset, binding) in entries.prefix(inner.height - 1).enumerated() {
@@ -262,8 +329,20 @@ public final class ConsoleApp {
         let rect = Rect(x: (buffer.width - width) / 2, y: buffer.height / 2 - 2, width: width, height: 4)
         for row in rect.y..<(rect.y + rect.height) { buffer.fill(" ", x: rect.x, y: row, columns: rect.width) }
         let inner = buffer.box(rect, title: "Journal unavailable", glyphs: glyphs, focused: true)
-        buffer.put(CellBuffer.fit(problem, inner.width - 2), x: inner.x + 1, y: inner.y, role: .crit, limit: inner.width - 2)
-        buffer.put("still watching \(journal.path); the panes come back when it can be read", x: inner.x + 1, y: inner.y + 1, role: .dim, limit: inner.width - 2)
+        buffer.put(
+            CellBuffer.fit(problem, inner.width - 2),
+            x: inner.x + 1,
+            y: inner.y,
+            role: .crit,
+            limit: inner.width - 2
+        )
+        buffer.put(
+            "still watching \(journal.path); the panes come back when it can be read",
+            x: inner.x + 1,
+            y: inner.y + 1,
+            role: .dim,
+            limit: inner.width - 2
+        )
     }
 
     static func name(_ key: Key) -> String {

@@ -28,7 +28,10 @@ struct ConsoleCommand: ParsableCommand {
     func run() throws {
         let configuration = try config.load()
         let environment = ProcessInfo.processInfo.environment
-        let name = theme ?? (environment["NO_COLOR"].map { $0.isEmpty ? configuration.console.theme : "mono" } ?? configuration.console.theme)
+        let name =
+            theme
+            ?? (environment["NO_COLOR"].map { $0.isEmpty ? configuration.console.theme : "mono" }
+                ?? configuration.console.theme)
         guard let chosen = Theme.named(name) else {
             throw ValidationError("unknown theme '\(name)'; themes: \(Theme.names.joined(separator: ", "))")
         }

@@ -11,7 +11,8 @@ struct Switchboard: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            GatewayCommand.self, ConsoleCommand.self, ConfigCommand.self, SimCommand.self, JournalCommand.self, ReplayCommand.self,
+            GatewayCommand.self, ConsoleCommand.self, ConfigCommand.self, SimCommand.self, JournalCommand.self,
+            ReplayCommand.self,
             BillingCommand.self,
             KeysCommand.self,
             BenchCommand.self,

@@ -55,7 +55,9 @@ import Testing
             for index in 0..<20 {
                 let context = CallContext()
                 let request = try Self.structured().withPrompt("Refund window, case \(index)?")
-                results.append((context.requestID, try Self.answer(try await bench.pipeline.chat(request, context: context))))
+                results.append(
+                    (context.requestID, try Self.answer(try await bench.pipeline.chat(request, context: context)))
+                )
             }
             return results
         }

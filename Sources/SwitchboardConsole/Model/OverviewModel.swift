@@ -4,7 +4,8 @@ import SwitchboardJournal
 
 /// The time window the panes summarise.
 public enum ConsoleWindow: Int, Sendable, CaseIterable {
-    case fiveMinutes = 1, fifteenMinutes, hour, sixHours, day, week
+    case fiveMinutes = 1
+    case fifteenMinutes, hour, sixHours, day, week
 
     public var label: String {
         switch self {

@@ -2,8 +2,12 @@
 /// colour.
 public enum Role: String, Sendable, CaseIterable {
     case normal, dim, title, heading, accent, border, key
-    case ok, warn, crit, rateLimited = "rate_limited", cached, blocked
-    case barFull = "bar_full", barEmpty = "bar_empty", selection, footer
+    case ok, warn, crit
+    case rateLimited = "rate_limited"
+    case cached, blocked
+    case barFull = "bar_full"
+    case barEmpty = "bar_empty"
+    case selection, footer
 }
 
 /// One terminal cell: a grapheme cluster and its role. A wide character takes two cells; the

@@ -12,14 +12,19 @@ struct CallsView {
     func render(into buffer: inout CellBuffer, top: Int) {
         let width = buffer.width
         let title = "Calls · newest first" + (frozen ? " · FROZEN (new calls arrive underneath)" : "")
-        let inner = buffer.box(Rect(x: 0, y: top, width: width, height: buffer.height - 1 - top), title: title, glyphs: glyphs)
+        let inner = buffer.box(
+            Rect(x: 0, y: top, width: width, height: buffer.height - 1 - top),
+            title: title,
+            glyphs: glyphs
+        )
         let model = width >= 120 ? 26 : 18
         func column(_ text: String, _ columns: Int, _ role: Role = .normal, right: Bool = false) -> Span {
             Span(CellBuffer.pad(text, columns, right: right) + " ", role)
         }
         buffer.put(
             [
-                column("time", 8, .dim), column("outcome", 14, .dim), column("model", model, .dim), column("user", 10, .dim),
+                column("time", 8, .dim), column("outcome", 14, .dim), column("model", model, .dim),
+                column("user", 10, .dim),
                 column("latency", 8, .dim, right: true), column("tokens", 11, .dim, right: true),
                 column("cost", 9, .dim, right: true), Span("request", .dim),
             ],
@@ -44,7 +49,12 @@ struct CallsView {
                 column(Format.clock(call.startedAt), 8, .dim), column(call.outcome, 14, role),
                 column(call.model ?? "—", model), column(call.userID ?? "—", 10),
                 column(Format.milliseconds(call.latencyMilliseconds), 8, right: true),
-                column("\(Format.count(call.tokens.totalInput))/\(Format.count(call.tokens.output))", 11, .dim, right: true),
+                column(
+                    "\(Format.count(call.tokens.totalInput))/\(Format.count(call.tokens.output))",
+                    11,
+                    .dim,
+                    right: true
+                ),
                 column(call.costNanoUSD.map(Format.dollars) ?? "?", 9, right: true), Span(call.requestID, .dim),
             ]
             let y = inner.y + 1 + offset
@@ -56,7 +66,13 @@ struct CallsView {
             }
         }
         if calls.isEmpty {
-            buffer.put("no calls in the journal yet", x: inner.x + 1, y: inner.y + 1, role: .dim, limit: inner.width - 2)
+            buffer.put(
+                "no calls in the journal yet",
+                x: inner.x + 1,
+                y: inner.y + 1,
+                role: .dim,
+                limit: inner.width - 2
+            )
         }
     }
 }
@@ -80,7 +96,9 @@ struct CallDetailView {
             for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
                 var line = ""
                 for word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
-                    if CellBuffer.columns(of: line) + CellBuffer.columns(of: String(word)) + 1 > width - indent.count, !line.isEmpty {
+                    if CellBuffer.columns(of: line) + CellBuffer.columns(of: String(word)) + 1 > width - indent.count,
+                        !line.isEmpty
+                    {
                         lines.append([Span(indent + line, role)])
                         line = ""
                     }
@@ -98,13 +116,20 @@ struct CallDetailView {
         ])
         lines.append([
             Span("outcome ", .dim), Span(call.outcome + (call.fellBack ? " after fallback" : ""), outcomeRole),
-            Span(" · \(call.attempts) attempt\(call.attempts == 1 ? "" : "s") · \(Format.milliseconds(call.latencyMilliseconds))"),
+            Span(
+                " · \(call.attempts) attempt\(call.attempts == 1 ? "" : "s") · \(Format.milliseconds(call.latencyMilliseconds))"
+            ),
             Span(" · ttft \(Format.milliseconds(call.timeToFirstTokenMilliseconds))", .dim),
-            Span(" · \(call.costNanoUSD.map(Format.dollars) ?? "cost unknown") (saved \(Format.dollars(call.savedNanoUSD)))"),
+            Span(
+                " · \(call.costNanoUSD.map(Format.dollars) ?? "cost unknown") (saved \(Format.dollars(call.savedNanoUSD)))"
+            ),
             Span(" · cache \(call.cache ?? "—")", .cached), Span(call.stream ? " · streamed" : "", .dim),
         ])
         if let status = call.httpStatus, call.outcome != "ok" {
-            lines.append([Span("error ", .dim), Span("\(status) \(call.errorClass ?? "")", .crit), Span(" " + (call.errorMessage ?? ""))])
+            lines.append([
+                Span("error ", .dim), Span("\(status) \(call.errorClass ?? "")", .crit),
+                Span(" " + (call.errorMessage ?? "")),
+            ])
         }
         section("Attempts")
         if detail.attempts.isEmpty { lines.append([Span("  none: no provider was reached", .dim)]) }
@@ -112,11 +137,18 @@ struct CallDetailView {
             var spans = [
                 Span("  #\(attempt.number) ", .dim), Span(Format.clock(attempt.startedAt) + "  ", .dim),
                 Span(CellBuffer.pad("\(attempt.provider)/\(attempt.model)", 30) + " "),
-                Span(CellBuffer.pad(attempt.httpStatus.map(String.init) ?? attempt.errorClass ?? "—", 4) + " ", (attempt.httpStatus ?? 500) < 400 ? .ok : .crit),
+                Span(
+                    CellBuffer.pad(attempt.httpStatus.map(String.init) ?? attempt.errorClass ?? "—", 4) + " ",
+                    (attempt.httpStatus ?? 500) < 400 ? .ok : .crit
+                ),
                 Span(CellBuffer.pad(Format.milliseconds(attempt.latencyMilliseconds), 8, right: true) + " "),
             ]
-            if attempt.backoffMilliseconds > 0 { spans.append(Span("backoff \(Format.milliseconds(attempt.backoffMilliseconds)) ", .dim)) }
-            if let retryAfter = attempt.retryAfterMilliseconds { spans.append(Span("Retry-After \(Format.milliseconds(retryAfter)) ", .rateLimited)) }
+            if attempt.backoffMilliseconds > 0 {
+                spans.append(Span("backoff \(Format.milliseconds(attempt.backoffMilliseconds)) ", .dim))
+            }
+            if let retryAfter = attempt.retryAfterMilliseconds {
+                spans.append(Span("Retry-After \(Format.milliseconds(retryAfter)) ", .rateLimited))
+            }
             if let message = attempt.errorMessage { spans.append(Span(message, .dim)) }
             lines.append(spans)
             let limits = attempt.rateLimitHeaders.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -166,7 +198,8 @@ struct CallDetailView {
     static func text(_ value: JSONValue) -> String {
         switch value {
         case .string(let text): text
-        case .array(let parts): parts.map { $0["text"]?.stringValue ?? $0["input"]?.serialized() ?? $0.serialized() }.joined(separator: " ")
+        case .array(let parts):
+            parts.map { $0["text"]?.stringValue ?? $0["input"]?.serialized() ?? $0.serialized() }.joined(separator: " ")
         case .null: ""
         default: value.serialized()
         }

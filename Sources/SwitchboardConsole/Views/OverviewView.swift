@@ -33,7 +33,13 @@ struct OverviewView {
             let available = bottom - top
             let band = max(6, available / 3)
             let left = width * 11 / 20
-            pane(&buffer, Rect(x: 0, y: top, width: left, height: band), "Rate-limit headroom", headroom(width: left - 2), boxed: true)
+            pane(
+                &buffer,
+                Rect(x: 0, y: top, width: left, height: band),
+                "Rate-limit headroom",
+                headroom(width: left - 2),
+                boxed: true
+            )
             pane(
                 &buffer,
                 Rect(x: left, y: top, width: width - left, height: band),
@@ -43,7 +49,13 @@ struct OverviewView {
             )
             let middle = top + band
             let cacheWidth = 34
-            pane(&buffer, Rect(x: 0, y: middle, width: cacheWidth, height: band), "Cache · \(snapshot.window.label)", cache(), boxed: true)
+            pane(
+                &buffer,
+                Rect(x: 0, y: middle, width: cacheWidth, height: band),
+                "Cache · \(snapshot.window.label)",
+                cache(),
+                boxed: true
+            )
             pane(
                 &buffer,
                 Rect(x: cacheWidth, y: middle, width: width - cacheWidth, height: band),
@@ -107,7 +119,10 @@ struct OverviewView {
             windows.append(Span("[\(window.rawValue)]", .key))
             windows.append(Span(window.label + " ", window == snapshot.window ? .selection : .normal))
         }
-        let state = live ? Span("\(glyphs.live) LIVE", .ok) : Span("❚❚ FROZEN".replacingOccurrences(of: "❚", with: glyphs.vertical == "|" ? "|" : "❚"), .warn)
+        let state =
+            live
+            ? Span("\(glyphs.live) LIVE", .ok)
+            : Span("❚❚ FROZEN".replacingOccurrences(of: "❚", with: glyphs.vertical == "|" ? "|" : "❚"), .warn)
         let clock = Span("  \(Format.clock(snapshot.at)) UTC ", .dim)
         let right = windows + [Span("  "), state, clock]
         let rightWidth = right.reduce(0) { $0 + CellBuffer.columns(of: $1.text) }
@@ -130,7 +145,8 @@ struct OverviewView {
             spans.append(Span("  "))
         }
         figure("calls", String(format: "%.1f/s", snapshot.callsPerSecond))
-        let errorRole: Role = totals.calls > 0 && Double(totals.failures) / Double(totals.calls) > 0.05 ? .crit : .heading
+        let errorRole: Role =
+            totals.calls > 0 && Double(totals.failures) / Double(totals.calls) > 0.05 ? .crit : .heading
         figure("errors", Format.percent(totals.failures, of: totals.calls), errorRole)
         figure("p99", Format.milliseconds(totals.latency.quantile(0.99)))
         figure("exact cache", Format.percent(totals.cacheHits, of: totals.calls), .cached)
@@ -140,7 +156,11 @@ struct OverviewView {
         figure("fell back", Format.percent(totals.fellBack, of: totals.calls))
         figure("paced", Format.count(totals.paced))
         if withCache {
-            figure("prompt cache", Format.percent(totals.cachedInputTokens, of: totals.inputTokens + totals.cachedInputTokens), .cached)
+            figure(
+                "prompt cache",
+                Format.percent(totals.cachedInputTokens, of: totals.inputTokens + totals.cachedInputTokens),
+                .cached
+            )
             figure("joined", Format.count(totals.cacheJoined))
         }
         // Whole figures only: drop from the end rather than cut one in half.
@@ -175,7 +195,13 @@ struct OverviewView {
             y += 1
         }
         if content.rows.isEmpty, y < inner.y + inner.height {
-            buffer.put("nothing in this window yet", x: inner.x + (boxed ? 1 : 0), y: y, role: .dim, limit: inner.width - 2)
+            buffer.put(
+                "nothing in this window yet",
+                x: inner.x + (boxed ? 1 : 0),
+                y: y,
+                role: .dim,
+                limit: inner.width - 2
+            )
         }
         for row in content.rows where y < inner.y + inner.height {
             buffer.put(row, x: inner.x + (boxed ? 1 : 0), y: y, limit: inner.width - (boxed ? 2 : 0))
@@ -198,19 +224,27 @@ struct OverviewView {
         for circuit in snapshot.circuits {
             rows.append([
                 column(circuit.target, name, .heading),
-                Span("circuit \(circuit.state.uppercased().replacingOccurrences(of: "_", with: "-")) since \(Format.clock(circuit.at))", circuit.state == "open" ? .crit : .warn),
+                Span(
+                    "circuit \(circuit.state.uppercased().replacingOccurrences(of: "_", with: "-")) since \(Format.clock(circuit.at))",
+                    circuit.state == "open" ? .crit : .warn
+                ),
             ])
         }
         for row in snapshot.headroom.sorted(by: { ($0.provider, $0.model) < ($1.provider, $1.model) }) {
             let key = "…" + String(row.keyFingerprint.suffix(4))
-            func gauge(_ window: (limit: Int?, remaining: Int?, resetAt: Date?), _ width: Int, _ countWidth: Int) -> [Span] {
+            func gauge(_ window: (limit: Int?, remaining: Int?, resetAt: Date?), _ width: Int, _ countWidth: Int)
+                -> [Span]
+            {
                 guard let limit = window.limit, let remaining = window.remaining, limit > 0 else {
                     return [column("–", width + countWidth)]
                 }
                 let share = Double(remaining) / Double(limit)
                 let role: Role = share < 0.1 ? .crit : share < 0.3 ? .warn : .barFull
                 return Graphics.bar(share, width: width, glyphs: glyphs, full: role)
-                    + [Span(" "), column("\(Format.compact(remaining))/\(Format.compact(limit))", countWidth - 1, right: true)]
+                    + [
+                        Span(" "),
+                        column("\(Format.compact(remaining))/\(Format.compact(limit))", countWidth - 1, right: true),
+                    ]
             }
             let reset = [row.requests.resetAt, row.tokens.resetAt].compactMap { $0 }.max()
             rows.append(
@@ -253,7 +287,11 @@ struct OverviewView {
                 [column("exact hit", 16, .dim), Span(Format.percent(totals.cacheHits, of: totals.calls), .cached)],
                 [
                     column("prompt cache", 16, .dim),
-                    Span(Format.percent(totals.cachedInputTokens, of: totals.inputTokens + totals.cachedInputTokens) + " of input", .cached),
+                    Span(
+                        Format.percent(totals.cachedInputTokens, of: totals.inputTokens + totals.cachedInputTokens)
+                            + " of input",
+                        .cached
+                    ),
                 ],
                 [column("saved", 16, .dim), Span(Format.dollars(totals.savedNanoUSD), .ok)],
                 [column("joined in-flight", 16, .dim), Span(Format.count(totals.cacheJoined))],
@@ -287,7 +325,8 @@ struct OverviewView {
             if call.fellBack { message += " · fell back" }
             let selected = index == selectedError
             return [
-                Span(selected ? "▶ " : "  ", .accent), column(Format.clock(call.startedAt), 8, .dim), column(label, 3, role),
+                Span(selected ? "▶ " : "  ", .accent), column(Format.clock(call.startedAt), 8, .dim),
+                column(label, 3, role),
                 column(model, target), column(call.userID ?? "—", 8), column(attempts, 5, .dim),
                 Span(message, selected ? .selection : role == .crit ? .normal : .dim),
             ]
@@ -302,22 +341,47 @@ struct OverviewView {
             column("user", 12, .dim), column("spend", 9, .dim, right: true), column("budget", bar + 15, .dim),
             column("calls", 7, .dim, right: true),
         ]
-        if wideColumns { header += [column("tokens in / out", 17, .dim, right: true), column("errors", 6, .dim, right: true)] }
+        if wideColumns {
+            header += [column("tokens in / out", 17, .dim, right: true), column("errors", 6, .dim, right: true)]
+        }
         header.append(Span("spend over window", .dim))
         let rows = snapshot.spend.map { user -> [Span] in
-            var row = [column(user.user, 12), column(Format.dollars(user.window.costNanoUSD), 9, .heading, right: true)]
+            var row = [
+                column(user.user, 12), column(Format.dollars(user.window.costNanoUSD), 9, .heading, right: true),
+            ]
             if let budget = user.budget, budget.hardNanoUSD > 0 {
                 let share = Double(user.periodNanoUSD) / Double(budget.hardNanoUSD)
-                let role: Role = user.periodNanoUSD >= budget.hardNanoUSD ? .crit : user.periodNanoUSD >= budget.softNanoUSD ? .warn : .barFull
+                let role: Role =
+                    user.periodNanoUSD >= budget.hardNanoUSD
+                    ? .crit : user.periodNanoUSD >= budget.softNanoUSD ? .warn : .barFull
                 row += Graphics.bar(share, width: bar, glyphs: glyphs, full: role)
-                row.append(column(" \(Int((share * 100).rounded()))% of \(Format.dollars(budget.hardNanoUSD))", 14, role == .barFull ? .dim : role))
+                row.append(
+                    column(
+                        " \(Int((share * 100).rounded()))% of \(Format.dollars(budget.hardNanoUSD))",
+                        14,
+                        role == .barFull ? .dim : role
+                    )
+                )
             } else {
                 row.append(column("no budget", bar + 14, .dim))
             }
             row.append(column(Format.count(user.window.calls), 7, right: true))
             if wideColumns {
-                row.append(column("\(Format.count(user.window.inputTokens + user.window.cachedInputTokens)) / \(Format.count(user.window.outputTokens))", 17, right: true))
-                row.append(column(Format.percent(user.window.failures, of: user.window.calls), 6, user.window.failures > 0 ? .warn : .dim, right: true))
+                row.append(
+                    column(
+                        "\(Format.count(user.window.inputTokens + user.window.cachedInputTokens)) / \(Format.count(user.window.outputTokens))",
+                        17,
+                        right: true
+                    )
+                )
+                row.append(
+                    column(
+                        Format.percent(user.window.failures, of: user.window.calls),
+                        6,
+                        user.window.failures > 0 ? .warn : .dim,
+                        right: true
+                    )
+                )
             }
             row.append(Span(Graphics.sparkline(user.history, glyphs: glyphs), .accent))
             return row

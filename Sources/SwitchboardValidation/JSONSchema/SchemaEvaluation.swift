@@ -347,7 +347,8 @@ struct EvaluationContext {
         case .additionalProperties(let schema, let named, let patterns):
             guard case .object(let object) = instance else { return true }
             var passed = true
-            for (name, value) in object where named.lookup(name) == nil && !patterns.contains(where: { $0.matches(name) }) {
+            for (name, value) in object
+            where named.lookup(name) == nil && !patterns.contains(where: { $0.matches(name) }) {
                 if !checkExtra(schema, name: name, value: value, node: node, keyword: keyword) {
                     passed = false
                     if !collecting { return false }
@@ -384,7 +385,8 @@ struct EvaluationContext {
     }
 
     /// Evaluates the items at the positions `selected` picks against `schema(position)`.
-    private mutating func checkItems(_ items: [JSONValue], where selected: (Int) -> Bool, schema: (Int) -> Int) -> Bool {
+    private mutating func checkItems(_ items: [JSONValue], where selected: (Int) -> Bool, schema: (Int) -> Int) -> Bool
+    {
         var passed = true
         for position in items.indices where selected(position) {
             path.append(.index(position))

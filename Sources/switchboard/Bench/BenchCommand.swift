@@ -12,7 +12,8 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure Switchboard on this machine and print a table (build with -c release first).",
         subcommands: [
-            JournalBench.self, PipelineBench.self, BudgetBench.self, CacheBench.self, GatewayBench.self, ValidationBench.self,
+            JournalBench.self, PipelineBench.self, BudgetBench.self, CacheBench.self, GatewayBench.self,
+            ValidationBench.self,
         ]
     )
 }

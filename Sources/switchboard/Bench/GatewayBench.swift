@@ -30,7 +30,8 @@ struct GatewayBench: AsyncParsableCommand {
     @Option(help: "Concurrent connections for the throughput runs.") var connections = 64
     @Flag(help: "Journal without waiting for each call's commit (journal.durable: false).") var queuedJournal = false
     @Flag(help: "Local moderation off (moderation.local.enabled: false).") var noModeration = false
-    @Option(help: "Only cache hits, for this many seconds (for profiling the gateway's own path).") var cacheOnly: Double?
+    @Option(help: "Only cache hits, for this many seconds (for profiling the gateway's own path).") var cacheOnly:
+        Double?
 
     func run() async throws {
         print("machine: \(Machine.description)")
@@ -63,7 +64,9 @@ struct GatewayBench: AsyncParsableCommand {
                     let cached = Load.body(deterministic: true)
                     _ = try await Load.closed(gateway, body: cached, connections: 1, seconds: 0.2)
                     let hits = try await Load.closed(gateway, body: cached, connections: 1, seconds: cacheOnly)
-                    print("cache hits: \(hits.latencies.count), p50 \(Self.ms(hits.percentile(0.5))), p99 \(Self.ms(hits.percentile(0.99)))")
+                    print(
+                        "cache hits: \(hits.latencies.count), p50 \(Self.ms(hits.percentile(0.5))), p99 \(Self.ms(hits.percentile(0.99)))"
+                    )
                     return
                 }
                 // Warm both paths (connections, caches, the JIT-less first calls).

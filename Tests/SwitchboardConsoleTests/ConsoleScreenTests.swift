@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import SwitchboardConsole
+import SwitchboardCore
+import SwitchboardJournal
+import SwitchboardTesting
+import SwitchboardWire
+import Testing
+
+/// The console drawn headless from a fixture journal: values on screen are checked against what
+/// the journal's reader computes for the same window, and the layout at 80×24 and 160×48.
+@Suite struct ConsoleScreenTests {
+    /// A journal of 400 synthetic calls over the ten minutes before `now`.
+    static func fixture() async throws -> (path: String, now: Date) {
+        let directory = try temporaryDirectory()
+        let path = "\(directory)/journal.sqlite"
+        let now = Date(timeIntervalSince1970: 1_795_950_000)
+        var options = SyntheticCalls.Options(start: now.addingTimeInterval(-600), span: .seconds(590))
+        options.users = 6
+        options.bodies = true
+        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            var calls = SyntheticCalls(count: 400, seed: 3, options: options)
+            while let call = calls.next() { await writer.submit(.call(call)) }
+            writer.finish()
+            try await group.waitForAll()
+        }
+        return (path, now)
+    }
+
+    static func app(_ path: String, now: Date, ascii: Bool = false) -> ConsoleApp {
+        let app = ConsoleApp(
+            journal: ConsoleJournal(path: path),
+            configuration: SwitchboardConfiguration(),
+            theme: .dark,
+            ascii: ascii,
+            window: .fifteenMinutes,
+            now: { now }
+        )
+        app.reload()
+        return app
+    }
+
+    /// `12:04:31` (UTC), as the console shows times.
+    static func clock(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970) % 86_400
+        return String(format: "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+    }
+
+    /// The screen line that contains `needle`.
+    static func line(_ screen: String, containing needle: String) -> String? {
+        screen.split(separator: "\n").map(String.init).first { $0.contains(needle) }
+    }
+
+    @Test func theWideOverviewShowsTheJournalsFigures() async throws {
+        let (path, now) = try await Self.fixture()
+        let screen = Self.app(path, now: now).frame(width: 160, height: 48).text
+        let reader = try JournalReader.open(path: path)
+        let from = now.addingTimeInterval(-900)
+        let byModel = try reader.aggregate(from: from, to: now, by: .model)
+        // This model's p99, as the reader computes it, on its latency row.
+        let model = try #require(byModel.max { $0.value.calls < $1.value.calls })
+        let p99 = try #require(model.value.latency.quantile(0.99))
+        let row = try #require(Self.line(screen, containing: " \(model.key) "))
+        #expect(row.contains(p99 < 1000 ? "\(Int(p99.rounded()))ms" : String(format: "%.2fs", p99 / 1000)))
+        // That user's spend on their row.
+        let byUser = try reader.aggregate(from: from, to: now, by: .user, details: false)
+        let user = try #require(byUser.filter { !$0.key.isEmpty }.max { $0.value.costNanoUSD < $1.value.costNanoUSD })
+        let spendRow = try #require(Self.line(screen, containing: "│ \(user.key) "))
+        let dollars = Double(user.value.costNanoUSD) / 1e9
+        #expect(spendRow.contains(dollars >= 1 ? String(format: "$%.2f", dollars) : String(format: "$%.3f", dollars)))
+        // The third error's class on the third error row.
+        let failures = try reader.recentFailures(limit: 40)
+        let third = failures[2]
+        let errorRows = screen.split(separator: "\n").map(String.init).filter {
+            $0.contains(Self.clock(third.startedAt))
+        }
+        #expect(errorRows.contains { $0.contains(third.errorClass ?? third.outcome) })
+        // Header figures: calls per second over the window.
+        let totals = try #require(try reader.aggregate(from: from, to: now)[""])
+        #expect(screen.contains(String(format: "calls %.1f/s", Double(totals.calls) / 900)))
+        // Layout: five boxed panes, the footer, nothing past the edge.
+        for title in ["Rate-limit headroom", "Latency · 15m", "Cache · 15m", "Errors · newest first", "Spend per user"]
+        {
+            #expect(screen.contains("┌ \(title)"))
+        }
+        #expect(screen.split(separator: "\n").last?.contains("? help") == true)
+    }
+
+    @Test func at80x24ThePanesStackAndNothingIsCutMidWord() async throws {
+        let (path, now) = try await Self.fixture()
+        let screen = Self.app(path, now: now).frame(width: 80, height: 24)
+        let lines = screen.text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 24)
+        for title in ["Rate-limit headroom", "Latency · 15m", "Errors · newest first", "Spend per user"] {
+            #expect(screen.text.contains("─ \(title)"))
+        }
+        #expect(!screen.text.contains("┌"), "narrow screens use section rules, not boxes")
+        // A line that had to be shortened ends with an ellipsis after a whole word.
+        for line in lines where line.hasSuffix("…") {
+            let before = line.dropLast()
+            #expect(before.last != " ")
+        }
+        // The cache folds into the figures line at this width.
+        #expect(lines[1].contains("exact cache"))
+    }
+
+    @Test func keysDrillIntoAnErrorAndBack() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        let reader = try JournalReader.open(path: path)
+        let first = try #require(try reader.recentFailures(limit: 1).first)
+        #expect(app.handle(.enter))
+        #expect(app.screen == .detail(first.requestID))
+        let detail = app.frame(width: 120, height: 40).text
+        #expect(detail.contains("Call \(first.requestID)"))
+        #expect(detail.contains("─ Attempts") && detail.contains("─ Cost") && detail.contains("─ Request"))
+        app.handle(.escape)
+        #expect(app.screen == .overview)
+        app.handle(.character("c"))
+        #expect(app.screen == .calls)
+        let newest = try #require(try reader.calls(matching: CallFilter(), before: nil, limit: 1).first)
+        #expect(app.frame(width: 140, height: 30).text.contains(newest.requestID))
+        app.handle(.character("q"))
+        #expect(app.screen == .overview && !app.quitting)
+        app.handle(.character("?"))
+        let help = app.frame(width: 100, height: 30).text
+        #expect(help.contains("Help · keys") && help.contains("open the selected call"))
+        app.handle(.character("?"))
+        app.handle(.character("3"))
+        #expect(app.window == .hour)
+        #expect(app.frame(width: 160, height: 48).text.contains("Latency · 1h"))
+        app.handle(.character("t"))
+        #expect(app.themeName == "light")
+        app.handle(.character("q"))
+        #expect(app.quitting)
+    }
+
+    @Test func aMissingJournalIsReportedAndThePanesComeBackWhenItExists() async throws {
+        let directory = try temporaryDirectory()
+        let path = "\(directory)/later.sqlite"
+        let app = Self.app(path, now: Date())
+        let screen = app.frame(width: 100, height: 30).text
+        #expect(screen.contains("Journal unavailable"))
+        #expect(screen.contains("still watching"))
+        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            var calls = SyntheticCalls(
+                count: 5,
+                seed: 1,
+                options: .init(start: Date().addingTimeInterval(-60), span: .seconds(30))
+            )
+            while let call = calls.next() { await writer.submit(.call(call)) }
+            writer.finish()
+            try await group.waitForAll()
+        }
+        app.reload()
+        #expect(!app.frame(width: 100, height: 30).text.contains("Journal unavailable"))
+    }
+
+    @Test func asciiModeDrawsWithoutUnicodeGlyphs() async throws {
+        let (path, now) = try await Self.fixture()
+        let screen = Self.app(path, now: now, ascii: true).frame(width: 160, height: 48).text
+        #expect(!screen.contains("┌") && !screen.contains("█") && !screen.contains("▁"))
+        #expect(screen.contains("+ Rate-limit headroom"))
+    }
+
+    @Test func aSecondIdenticalFrameWritesNothing() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        let terminal = HeadlessTerminal(width: 120, height: 40)
+        terminal.draw(app.frame(width: 120, height: 40))
+        let first = terminal.cellsWritten
+        #expect(first == 120 * 40)
+        terminal.draw(app.frame(width: 120, height: 40))
+        #expect(terminal.cellsWritten == first)
+        app.handle(.character("j"))
+        terminal.draw(app.frame(width: 120, height: 40))
+        #expect(terminal.cellsWritten > first && terminal.cellsWritten - first < 120 * 4)
+    }
+}
+
+/// The cell buffer on its own.
+@Suite struct CellBufferTests {
+    @Test func wideCharactersTakeTwoCellsAndCombiningMarksNone() {
+        var buffer = CellBuffer(width: 10, height: 1)
+        let used = buffer.put("a日本e\u{301}", x: 0, y: 0)
+        #expect(used == 6)
+        #expect(buffer[1, 0].text == "日" && buffer[2, 0].text.isEmpty)
+        #expect(buffer[5, 0].text == "e\u{301}")
+        #expect(CellBuffer.columns(of: "🙂") == 2)
+        // A wide character that would straddle the edge is not drawn.
+        var narrow = CellBuffer(width: 2, height: 1)
+        #expect(narrow.put("a日", x: 0, y: 0) == 1)
+    }
+
+    @Test func fittingCutsAtAWordBoundary() {
+        #expect(CellBuffer.fit("rate limit exceeded for tokens", 16) == "rate limit…")
+        #expect(CellBuffer.fit("short", 16) == "short")
+        #expect(CellBuffer.fit("unbreakableword", 8) == "unbreak…")
+        #expect(CellBuffer.pad("7", 3, right: true) == "  7")
+    }
+}
