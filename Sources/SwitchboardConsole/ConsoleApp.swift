@@ -15,6 +15,7 @@ enum Action: Equatable {
     case quit, back, help, calls, overview, freeze
     case window(ConsoleWindow)
     case up, down, pageUp, pageDown, open, theme
+    case filter, command, session, copyID, copyJSON
 }
 
 /// One binding: the keys, where it applies, what the footer and the help say. The one registry
@@ -45,6 +46,41 @@ enum Keymap {
             help: "every call, newest first",
             action: .calls,
             screens: [.overview]
+        ),
+        Binding(
+            keys: [.character("/")],
+            label: "/ filter",
+            help: "filter calls: user:alice status:error model:gpt-4o route:default text:refund",
+            action: .filter,
+            screens: [.overview, .calls]
+        ),
+        Binding(
+            keys: [.character(":")],
+            label: ": command",
+            help: "command: window 1h · theme light · user alice · filter … · quit",
+            action: .command
+        ),
+        Binding(
+            keys: [.character("s")],
+            label: "s session",
+            help: "the other calls of this call's session, in order",
+            action: .session,
+            screens: [.detail("")]
+        ),
+        Binding(
+            keys: [.character("y")],
+            label: "y copy id",
+            help: "copy the request id (OSC 52)",
+            action: .copyID,
+            screens: [.detail("")]
+        ),
+        Binding(
+            keys: [.character("Y")],
+            label: "",
+            help: "copy the call's request as JSON (OSC 52, up to 64 KB)",
+            action: .copyJSON,
+            screens: [.detail("")],
+            inFooter: false
         ),
         Binding(
             keys: [.character("o")],
@@ -143,6 +179,16 @@ public final class ConsoleApp {
     var calls: [CallSummary] = []
     var details: [String: CallDetail] = [:]
     public private(set) var quitting = false
+    /// The line being typed after `/` or `:`.
+    public private(set) var prompt: (kind: Character, text: String)?
+    /// A one-line message above the footer (a filter error, "copied").
+    public private(set) var message: (text: String, role: Role)?
+    public private(set) var query: FilterQuery?
+    /// The session the calls list shows, instead of the filter.
+    public private(set) var session: String?
+    /// Where `y` sends text: the terminal's clipboard (OSC 52).
+    public var onCopy: ((String) -> Void)?
+    public private(set) var lastCopied: String?
     private var dirty = true
 
     public init(
@@ -175,7 +221,12 @@ public final class ConsoleApp {
         }) {
             self.snapshot = snapshot
         }
-        if let calls = journal.read({ try $0.calls(matching: CallFilter(), before: nil, limit: 500) }) {
+        let filter = query?.filter ?? CallFilter()
+        let session = self.session
+        if let calls = journal.read({ reader in
+            if let session { return try reader.session(session) }
+            return try reader.calls(matching: filter, before: nil, limit: 500)
+        }) {
             self.calls = calls
         }
         dirty = true
@@ -185,12 +236,18 @@ public final class ConsoleApp {
     @discardableResult
     public func handle(_ key: Key) -> Bool {
         if key == .resize { return true }
+        if prompt != nil { return typed(key) }
         guard let action = Keymap.action(for: key, on: screen) else { return false }
+        message = nil
         switch action {
         case .quit:
             if screens.count > 1 { screens.removeLast() } else { quitting = true }
         case .back:
             if screens.count > 1 { screens.removeLast() }
+            if screen != .calls, session != nil {
+                session = nil
+                reload()
+            }
         case .help:
             if screen == .help { screens.removeLast() } else { screens.append(.help) }
         case .calls:
@@ -224,9 +281,116 @@ public final class ConsoleApp {
             let names = Theme.names
             let next = names[((names.firstIndex(of: theme.name) ?? 0) + 1) % names.count]
             theme = Theme.named(next) ?? .dark
+        case .filter:
+            prompt = ("/", query?.text ?? "")
+        case .command:
+            prompt = (":", "")
+        case .session:
+            guard case .detail(let requestID) = screen, let sessionID = details[requestID]?.summary.sessionID else {
+                message = ("this call is not part of a session (x-switchboard-session)", .warn)
+                break
+            }
+            session = sessionID
+            selected = 0
+            reload()
+            screens.append(.calls)
+        case .copyID, .copyJSON:
+            guard case .detail(let requestID) = screen else { break }
+            var text = requestID
+            if action == .copyJSON, let detail = details[requestID] {
+                text = detail.requestBody ?? requestID
+                if text.utf8.count > 65_536 {
+                    message = ("the call is over 64 KB; copied its request id instead", .warn)
+                    text = requestID
+                }
+            }
+            lastCopied = text
+            onCopy?(text)
+            if message == nil {
+                message = ("copied \(action == .copyID ? "the request id" : "the request JSON") (OSC 52)", .ok)
+            }
         }
         dirty = true
         return true
+    }
+
+    /// A key while a `/` filter or `:` command is being typed.
+    private func typed(_ key: Key) -> Bool {
+        guard var line = prompt else { return false }
+        switch key {
+        case .escape:
+            prompt = nil
+        case .backspace:
+            if line.text.isEmpty {
+                prompt = nil
+            } else {
+                line.text.removeLast()
+                prompt = line
+            }
+        case .enter:
+            prompt = nil
+            if line.kind == "/" { applyFilter(line.text) } else { run(command: line.text) }
+        case .character(let character):
+            line.text.append(character)
+            prompt = line
+        default:
+            return false
+        }
+        dirty = true
+        return true
+    }
+
+    /// Applies a `/` filter: the calls list shows only what matches.
+    public func applyFilter(_ text: String) {
+        do {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            query = trimmed.isEmpty ? nil : try FilterQuery(trimmed)
+            session = nil
+            selected = 0
+            reload()
+            if screen != .calls { screens.append(.calls) }
+            message = query.map { ("filter: \($0.text) · \(calls.count) calls", .accent) }
+        } catch {
+            message = (error.message, .crit)
+        }
+    }
+
+    /// Runs a `:` command.
+    public func run(command text: String) {
+        let words = text.split(separator: " ").map(String.init)
+        guard let verb = words.first else { return }
+        let argument = words.dropFirst().joined(separator: " ")
+        switch verb {
+        case "window", "w":
+            guard let window = ConsoleWindow(label: argument) else {
+                message = ("window: 5m, 15m, 1h, 6h, 24h or 7d", .crit)
+                return
+            }
+            self.window = window
+            reload()
+        case "theme":
+            guard let theme = Theme.named(argument) else {
+                message = ("themes: \(Theme.names.joined(separator: ", "))", .crit)
+                return
+            }
+            self.theme = theme
+        case "user":
+            applyFilter(argument.isEmpty ? "" : "user:\(argument)")
+        case "filter":
+            applyFilter(argument)
+        case "calls":
+            if screen != .calls { screens.append(.calls) }
+        case "overview":
+            screens = [.overview]
+        case "help":
+            screens.append(.help)
+        case "q", "quit":
+            quitting = true
+        default:
+            message = (
+                "unknown command '\(verb)'; try window 1h, theme light, user alice, filter status:error, quit", .crit
+            )
+        }
     }
 
     private var rowCount: Int { screen == .calls ? calls.count : (snapshot?.errors.count ?? 0) }
@@ -266,7 +430,9 @@ public final class ConsoleApp {
             OverviewView(snapshot: snapshot, glyphs: glyphs, source: source, live: !frozen, selectedError: -1)
                 .render(into: &buffer)
             for row in 2..<height { buffer.fill(" ", x: 0, y: row, columns: width) }
-            CallsView(calls: calls, selected: selected, glyphs: glyphs, frozen: frozen).render(into: &buffer, top: 2)
+            let scope = session.map { "session \($0), in order" } ?? query.map { "filter \($0.text)" }
+            CallsView(calls: calls, selected: selected, glyphs: glyphs, frozen: frozen, scope: scope)
+                .render(into: &buffer, top: 2)
         case .detail(let requestID):
             if let detail = details[requestID] {
                 CallDetailView(detail: detail, scroll: scroll, glyphs: glyphs).render(into: &buffer, top: 0)
@@ -280,6 +446,25 @@ public final class ConsoleApp {
     }
 
     private func drawFooter(into buffer: inout CellBuffer) {
+        if let message, buffer.height > 2 {
+            buffer.fill(" ", x: 0, y: buffer.height - 2, columns: buffer.width)
+            buffer.put(" " + message.text, x: 0, y: buffer.height - 2, role: message.role, limit: buffer.width)
+        }
+        if let prompt {
+            let y = buffer.height - 1
+            buffer.fill(" ", x: 0, y: y, columns: buffer.width)
+            let hint = "  Enter apply  Esc cancel"
+            let room = buffer.width - CellBuffer.columns(of: hint) - 2
+            let shown = String(prompt.text.suffix(max(0, room)))
+            let used = buffer.put(
+                [Span(String(prompt.kind), .key), Span(shown + "▏", .heading)],
+                x: 0,
+                y: y,
+                limit: buffer.width
+            )
+            buffer.put(hint, x: used, y: y, role: .dim, limit: buffer.width - used)
+            return
+        }
         var spans: [Span] = []
         for binding in Keymap.footer(on: screen) {
             let parts = binding.label.split(separator: " ", maxSplits: 1).map(String.init)
@@ -369,6 +554,7 @@ public final class ConsoleApp {
     /// Runs until `q`: keys as they come, the journal checked every `refresh`, a frame drawn only
     /// when something changed (and once a second for the clock).
     public func run(on terminal: any Terminal, refresh: Duration) {
+        onCopy = { terminal.copy($0) }
         reload()
         var lastDraw = Date.distantPast
         while !quitting {

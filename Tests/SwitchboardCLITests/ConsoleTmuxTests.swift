@@ -16,7 +16,7 @@ import Testing
         // A file, not a pipe: the tmux server that the first call starts inherits the descriptor
         // and would hold a pipe open for ever.
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sbtmux-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: file) }
         let handle = try FileHandle(forWritingTo: file)
         process.standardOutput = handle

@@ -137,6 +137,90 @@ import Testing
         #expect(app.quitting)
     }
 
+    @Test func aSlashFilterNarrowsTheCallsAndABadOneSaysWhy() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        let reader = try JournalReader.open(path: path)
+        let user = try #require(try reader.calls(matching: CallFilter(), before: nil, limit: 1).first?.userID)
+        let expected = try reader.calls(matching: CallFilter(userID: user, status: "ok"), before: nil, limit: 500)
+        app.handle(.character("/"))
+        for character in "user:\(user) status:ok" { app.handle(.character(character)) }
+        #expect(app.frame(width: 120, height: 30).text.contains("/user:\(user) status:ok▏"))
+        app.handle(.enter)
+        #expect(app.screen == .calls)
+        let screen = app.frame(width: 160, height: 48).text
+        #expect(screen.contains("Calls · filter user:\(user) status:ok"))
+        #expect(screen.contains("\(expected.count) calls"))
+        let rows = screen.split(separator: "\n").filter { $0.contains("req_syn") }
+        #expect(!rows.isEmpty && rows.allSatisfy { $0.contains(" ok ") && $0.contains(user) })
+        app.applyFilter("colour:red")
+        #expect(app.frame(width: 160, height: 48).text.contains("unknown filter 'colour:'"))
+    }
+
+    @Test func colonCommandsChangeTheWindowAndTheme() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        app.handle(.character(":"))
+        for character in "window 6h" { app.handle(.character(character)) }
+        app.handle(.enter)
+        #expect(app.window == .sixHours)
+        app.run(command: "theme mono")
+        #expect(app.themeName == "mono")
+        app.run(command: "frobnicate")
+        #expect(app.frame(width: 120, height: 30).text.contains("unknown command 'frobnicate'"))
+        app.run(command: "quit")
+        #expect(app.quitting)
+    }
+
+    @Test func aSessionsCallsOpenInOrderAndAnIdIsCopied() async throws {
+        let directory = try temporaryDirectory()
+        let path = "\(directory)/journal.sqlite"
+        let now = Date(timeIntervalSince1970: 1_795_950_000)
+        var generator = SyntheticCalls(
+            count: 12,
+            seed: 4,
+            options: .init(start: now.addingTimeInterval(-300), span: .seconds(240))
+        )
+        var records: [CallRecord] = []
+        while var record = generator.next() {
+            if records.count % 3 == 0 {
+                record.sessionID = "s-51"
+                record.step = records.count / 3 + 1
+                record.outcome = .error
+                record.httpStatus = 502
+                record.errorClass = "upstream_exhausted"
+            }
+            records.append(record)
+        }
+        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            for record in records { await writer.submit(.call(record)) }
+            writer.finish()
+            try await group.waitForAll()
+        }
+        let app = Self.app(path, now: now)
+        let terminal = HeadlessTerminal(width: 120, height: 40)
+        app.onCopy = { terminal.copy($0) }
+        app.handle(.enter)
+        guard case .detail(let requestID) = app.screen else {
+            Issue.record("Enter did not open a call")
+            return
+        }
+        app.handle(.character("y"))
+        #expect(terminal.clipboard == requestID)
+        app.handle(.character("s"))
+        #expect(app.screen == .calls)
+        let screen = app.frame(width: 160, height: 40).text
+        #expect(screen.contains("Calls · session s-51, in order"))
+        let sessionIDs = records.filter { $0.sessionID == "s-51" }.map(\.requestID)
+        let positions = sessionIDs.compactMap { id in screen.range(of: id)?.lowerBound }
+        #expect(positions.count == 4 && positions == positions.sorted(), "the session's four calls, step by step")
+        app.handle(.escape)
+        app.handle(.escape)
+        #expect(app.screen == .overview)
+    }
+
     @Test func aMissingJournalIsReportedAndThePanesComeBackWhenItExists() async throws {
         let directory = try temporaryDirectory()
         let path = "\(directory)/later.sqlite"

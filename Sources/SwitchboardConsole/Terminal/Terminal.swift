@@ -15,6 +15,8 @@ public protocol Terminal: AnyObject {
     func draw(_ buffer: CellBuffer)
     /// The next key, or `nil` when none came within `timeout`.
     func readKey(timeout: Duration) -> Key?
+    /// Puts `text` on the clipboard of the operator's terminal (OSC 52), wherever it runs.
+    func copy(_ text: String)
 }
 
 /// A terminal in memory: the last frame as text, keys fed by the test.
@@ -25,6 +27,7 @@ public final class HeadlessTerminal: Terminal {
     /// Cells sent over all frames (what a real terminal would have been written).
     public private(set) var cellsWritten = 0
     public var keys: [Key] = []
+    public private(set) var clipboard: String?
 
     public init(width: Int, height: Int) {
         self.width = width
@@ -42,6 +45,8 @@ public final class HeadlessTerminal: Terminal {
 
     /// The screen as text.
     public var text: String { screen?.text ?? "" }
+
+    public func copy(_ text: String) { clipboard = text }
 }
 
 /// The real terminal through ncursesw: colours from the theme mapped to what the terminal has
@@ -102,6 +107,13 @@ public final class CursesTerminal: Terminal {
         }
         refresh()
         previous = buffer
+    }
+
+    /// OSC 52 straight to the terminal (curses does not know it); terminals that do not support
+    /// it ignore it.
+    public func copy(_ text: String) {
+        let sequence = "\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}"
+        FileHandle.standardOutput.write(Data(sequence.utf8))
     }
 
     public func readKey(timeout wait: Duration) -> Key? {

@@ -8,10 +8,13 @@ struct CallsView {
     var selected: Int
     var glyphs: Glyphs
     var frozen: Bool
+    /// The filter or session shown, if any.
+    var scope: String?
 
     func render(into buffer: inout CellBuffer, top: Int) {
         let width = buffer.width
-        let title = "Calls · newest first" + (frozen ? " · FROZEN (new calls arrive underneath)" : "")
+        let title =
+            "Calls · " + (scope ?? "newest first") + (frozen ? " · FROZEN (new calls arrive underneath)" : "")
         let inner = buffer.box(
             Rect(x: 0, y: top, width: width, height: buffer.height - 1 - top),
             title: title,
