@@ -137,6 +137,7 @@ let package = Package(
                 "SwitchboardJournal",
                 "SwitchboardWire",
             ],
+            resources: [.copy("themes")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -188,6 +188,8 @@ public final class ConsoleApp {
     public private(set) var session: String?
     /// Where `y` sends text: the terminal's clipboard (OSC 52).
     public var onCopy: ((String) -> Void)?
+    /// Told when the theme changes (`t`, `:theme`).
+    public var onTheme: ((Theme) -> Void)?
     public private(set) var lastCopied: String?
     private var dirty = true
 
@@ -280,7 +282,8 @@ public final class ConsoleApp {
         case .theme:
             let names = Theme.names
             let next = names[((names.firstIndex(of: theme.name) ?? 0) + 1) % names.count]
-            theme = Theme.named(next) ?? .dark
+            theme = Theme.named(next) ?? .mono
+            onTheme?(theme)
         case .filter:
             prompt = ("/", query?.text ?? "")
         case .command:
@@ -374,6 +377,7 @@ public final class ConsoleApp {
                 return
             }
             self.theme = theme
+            onTheme?(theme)
         case "user":
             applyFilter(argument.isEmpty ? "" : "user:\(argument)")
         case "filter":
@@ -555,6 +559,7 @@ public final class ConsoleApp {
     /// when something changed (and once a second for the clock).
     public func run(on terminal: any Terminal, refresh: Duration) {
         onCopy = { terminal.copy($0) }
+        onTheme = { terminal.apply($0) }
         reload()
         var lastDraw = Date.distantPast
         while !quitting {

@@ -32,8 +32,11 @@ struct ConsoleCommand: ParsableCommand {
             theme
             ?? (environment["NO_COLOR"].map { $0.isEmpty ? configuration.console.theme : "mono" }
                 ?? configuration.console.theme)
-        guard let chosen = Theme.named(name) else {
-            throw ValidationError("unknown theme '\(name)'; themes: \(Theme.names.joined(separator: ", "))")
+        let chosen: Theme
+        do {
+            chosen = try Theme.load(name)
+        } catch {
+            throw CommandFailure(error.message)
         }
         guard let start = ConsoleWindow(label: window) else {
             throw ValidationError("--window must be one of 5m, 15m, 1h, 6h, 24h, 7d")

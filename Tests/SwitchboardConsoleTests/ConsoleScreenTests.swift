@@ -287,3 +287,58 @@ import Testing
         #expect(CellBuffer.pad("7", 3, right: true) == "  7")
     }
 }
+
+/// Themes: the shipped files, a user's file, mistakes with their line, colour mapping.
+@Suite struct ThemeTests {
+    @Test func everyShippedThemeLoadsWithEveryRole() throws {
+        for name in Theme.names {
+            let theme = try Theme.load(name)
+            #expect(theme.name == name)
+            for role in Role.allCases { #expect(theme.styles[role] != nil, "\(name) has no \(role.rawValue)") }
+        }
+        #expect(try Theme.load("mono").styles.values.allSatisfy { $0.foreground == nil })
+        #expect(try Theme.load("default").style(.crit).foreground == 0xF7768E)
+        #expect(try Theme.load("dark").name == "default")
+    }
+
+    @Test func aThemeFileWithAMistakeNamesItsLine() throws {
+        #expect(throws: ThemeError.self) { try Theme.load("no-such-theme") }
+        do {
+            _ = try Theme.parse(
+                "# comment\ncrit = \"#ff0000\" bold\nok = \"green\"\n",
+                name: "mine",
+                source: "mine.theme"
+            )
+            Issue.record("a colour name was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("mine.theme:3:"))
+        }
+        let directory = try temporaryDirectory()
+        let path = "\(directory)/mine.theme"
+        try "crit = \"#ff0000\" bold underline\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let theme = try Theme.load(path)
+        #expect(theme.style(.crit) == Theme.Style(foreground: 0xFF0000, bold: true, underline: true))
+    }
+
+    @Test func coloursMapToTheTerminalsPalette() {
+        #expect(Theme.xterm256(0xFF0000) == 196)
+        #expect(Theme.xterm256(0x00FF00) == 46)
+        #expect(Theme.xterm256(0x808080) == 244)
+        #expect(Theme.basic(0xFF0000) == 1 && Theme.basic(0x0000FF) == 4 && Theme.basic(0x000000) == 7)
+    }
+
+    @Test func switchingThemesTellsTheTerminal() throws {
+        let app = ConsoleApp(
+            journal: ConsoleJournal(path: "/nonexistent/journal.sqlite"),
+            configuration: SwitchboardConfiguration(),
+            theme: try Theme.load("default"),
+            ascii: false
+        )
+        let terminal = HeadlessTerminal(width: 80, height: 24)
+        app.onTheme = { terminal.apply($0) }
+        app.handle(.character("t"))
+        #expect(terminal.themeName == "light")
+        app.run(command: "theme amber")
+        #expect(terminal.themeName == "amber")
+    }
+}

@@ -17,6 +17,8 @@ public protocol Terminal: AnyObject {
     func readKey(timeout: Duration) -> Key?
     /// Puts `text` on the clipboard of the operator's terminal (OSC 52), wherever it runs.
     func copy(_ text: String)
+    /// Draws with `theme` from the next frame on.
+    func apply(_ theme: Theme)
 }
 
 /// A terminal in memory: the last frame as text, keys fed by the test.
@@ -47,15 +49,19 @@ public final class HeadlessTerminal: Terminal {
     public var text: String { screen?.text ?? "" }
 
     public func copy(_ text: String) { clipboard = text }
+
+    public private(set) var themeName: String?
+    public func apply(_ theme: Theme) { themeName = theme.name }
 }
 
 /// The real terminal through ncursesw: colours from the theme mapped to what the terminal has
 /// (256, 16 or none), only changed cells written, the cursor hidden.
 public final class CursesTerminal: Terminal {
-    private let theme: Theme
+    private let colour: Bool
     private var previous: CellBuffer?
     private var pairs: [Role: (attributes: attr_t, pair: Int16)] = [:]
 
+    /// - Parameter colour: use colours when the terminal has them (false: attributes only).
     public init(theme: Theme, colour: Bool) {
         setlocale(LC_ALL, "")
         setenv("ESCDELAY", "25", 1)
@@ -64,12 +70,18 @@ public final class CursesTerminal: Terminal {
         noecho()
         keypad(sb_stdscr(), true)
         curs_set(0)
-        self.theme = theme
-        let colours = colour && has_colors() && theme.name != "mono"
-        if colours {
+        self.colour = colour && has_colors()
+        if self.colour {
             start_color()
             use_default_colors()
         }
+        apply(theme)
+    }
+
+    /// Maps the theme's roles to attributes and colour pairs (256 colours when the terminal has
+    /// them, else the 8 basic ones), and redraws everything.
+    public func apply(_ theme: Theme) {
+        let colours = colour && theme.name != "mono"
         let deep = sb_colors() >= 256
         for (index, role) in Role.allCases.enumerated() {
             let style = theme.style(role)
@@ -85,6 +97,7 @@ public final class CursesTerminal: Terminal {
             }
             pairs[role] = (attributes, pair)
         }
+        previous = nil
     }
 
     deinit {
