@@ -556,18 +556,14 @@ public final class ConsoleApp {
     }
 
     /// Runs until `q`: keys as they come, the journal checked every `refresh`, a frame drawn only
-    /// when something changed (and once a second for the clock).
+    /// when something changed (the clock in the title is the time of the data shown).
     public func run(on terminal: any Terminal, refresh: Duration) {
         onCopy = { terminal.copy($0) }
         onTheme = { terminal.apply($0) }
         reload()
-        var lastDraw = Date.distantPast
         while !quitting {
-            let width = terminal.width
-            let height = terminal.height
-            if dirty || now().timeIntervalSince(lastDraw) >= 1 {
-                terminal.draw(frame(width: width, height: height))
-                lastDraw = now()
+            if dirty {
+                terminal.draw(frame(width: terminal.width, height: terminal.height))
                 dirty = false
             }
             if let key = terminal.readKey(timeout: refresh) {

@@ -1,5 +1,6 @@
 import CNCurses
 import Foundation
+import Synchronization
 
 /// A key the operator pressed.
 public enum Key: Sendable, Equatable {
@@ -21,36 +22,49 @@ public protocol Terminal: AnyObject {
     func apply(_ theme: Theme)
 }
 
-/// A terminal in memory: the last frame as text, keys fed by the test.
-public final class HeadlessTerminal: Terminal {
+/// A terminal in memory: the last frame as text, keys fed by the test (or pressed from another
+/// thread, for a loop that runs on its own).
+public final class HeadlessTerminal: Terminal, @unchecked Sendable {
     public let width: Int
     public let height: Int
-    public private(set) var screen: CellBuffer?
-    /// Cells sent over all frames (what a real terminal would have been written).
-    public private(set) var cellsWritten = 0
-    public var keys: [Key] = []
+    /// Whether ``readKey(timeout:)`` waits out its timeout when no key is queued, as a real
+    /// terminal does (for running the loop); tests that step the app pass false.
+    private let waits: Bool
+    private let state = Mutex<(keys: [Key], screen: CellBuffer?, cells: Int)>(([], nil, 0))
     public private(set) var clipboard: String?
+    public private(set) var themeName: String?
 
-    public init(width: Int, height: Int) {
+    public init(width: Int, height: Int, waits: Bool = false) {
         self.width = width
         self.height = height
+        self.waits = waits
+    }
+
+    public var screen: CellBuffer? { state.withLock { $0.screen } }
+    /// Cells sent over all frames (what a real terminal would have been written).
+    public var cellsWritten: Int { state.withLock { $0.cells } }
+
+    public func press(_ key: Key) {
+        state.withLock { $0.keys.append(key) }
     }
 
     public func draw(_ buffer: CellBuffer) {
-        cellsWritten += buffer.changes(since: screen).count
-        screen = buffer
+        state.withLock { state in
+            state.cells += buffer.changes(since: state.screen).count
+            state.screen = buffer
+        }
     }
 
     public func readKey(timeout: Duration) -> Key? {
-        keys.isEmpty ? nil : keys.removeFirst()
+        if let key = state.withLock({ $0.keys.isEmpty ? nil : $0.keys.removeFirst() }) { return key }
+        if waits { Thread.sleep(forTimeInterval: timeout.secondsDouble) }
+        return nil
     }
 
     /// The screen as text.
     public var text: String { screen?.text ?? "" }
 
     public func copy(_ text: String) { clipboard = text }
-
-    public private(set) var themeName: String?
     public func apply(_ theme: Theme) { themeName = theme.name }
 }
 
@@ -154,5 +168,11 @@ public final class CursesTerminal: Terminal {
             guard code > 0, code < 0x110000, let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
             return .character(Character(scalar))
         }
+    }
+}
+
+extension Duration {
+    var secondsDouble: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
