@@ -141,6 +141,13 @@ struct JournalRollupTests {
         #expect(slots.count == 12)
         #expect(slots.reduce(0) { $0 + $1.calls } == 1200)
         #expect(slots.allSatisfy { $0.calls == 100 })
+        // The cost-only series agrees slot by slot, per user too.
+        let end = fixedStart.addingTimeInterval(3600)
+        #expect(try reader.costSeries(from: fixedStart, to: end, slots: 12)[""] == slots.map(\.costNanoUSD))
+        let byUser = try reader.series(from: fixedStart, to: end, slots: 12, by: .user)
+        let costByUser = try reader.costSeries(from: fixedStart, to: end, slots: 12, by: .user)
+        #expect(costByUser.keys.sorted() == byUser.keys.sorted())
+        for (user, values) in byUser { #expect(costByUser[user] == values.map(\.costNanoUSD)) }
     }
 }
 

@@ -142,6 +142,8 @@ public final class ConsoleJournal {
 extension OverviewSnapshot {
     /// Slots in a sparkline.
     static let historySlots = 12
+    /// Users kept for the spend pane (the largest spenders).
+    static let maximumUsers = 60
 
     /// Reads the overview for `window` ending at `now`.
     public static func load(
@@ -170,16 +172,20 @@ extension OverviewSnapshot {
         let periodStart = Self.start(of: budgets.period, renewing: period.renews)
         let byUser = try reader.aggregate(from: from, to: now, by: .user, details: false)
         let periodByUser = try reader.aggregate(from: periodStart, to: now, by: .user, details: false)
-        let userSeries = try reader.series(from: from, to: now, slots: historySlots, by: .user)
-        let spend = byUser.filter { !$0.key.isEmpty }.map { user, counters in
+        let userSeries = try reader.costSeries(from: from, to: now, slots: historySlots, by: .user)
+        // The biggest spenders: no screen shows more rows than this.
+        let top = byUser.filter { !$0.key.isEmpty }
+            .sorted { ($0.value.costNanoUSD, $1.key) > ($1.value.costNanoUSD, $0.key) }
+            .prefix(maximumUsers)
+        let spend = top.map { user, counters in
             UserSpend(
                 user: user,
                 window: counters,
                 periodNanoUSD: periodByUser[user]?.costNanoUSD ?? counters.costNanoUSD,
                 budget: budgets.users[user] ?? budgets.defaultUser,
-                history: (userSeries[user] ?? []).map { Double($0.costNanoUSD) }
+                history: (userSeries[user] ?? []).map(Double.init)
             )
-        }.sorted { ($0.window.costNanoUSD, $1.user) > ($1.window.costNanoUSD, $0.user) }
+        }
 
         var circuits: [String: Circuit] = [:]
         for event in try reader.events(since: from, kinds: ["breaker"], limit: 500) {

@@ -155,6 +155,38 @@ extension JournalReader {
     }
 }
 
+extension JournalReader {
+    /// Spend per time slot, grouped by `dimension`: like ``series(from:to:slots:by:)`` for the cost
+    /// alone, summed by SQLite without reading any histogram. For spend sparklines.
+    public func costSeries(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil)
+        throws(JournalError) -> [String: [Int64]]
+    {
+        let start = Journal.milliseconds(from)
+        let end = Journal.milliseconds(to)
+        let width = max(1, (end - start) / Int64(max(1, slots)))
+        let resolution: RollupResolution = width >= RollupResolution.hour.milliseconds ? .hour : .minute
+        let table = RollupTable(resolution: resolution, scope: RollupScope.serving(dimension)).name
+        let group = dimension?.column ?? "''"
+        return try read("aggregate") { db in
+            var series: [String: [Int64]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT \(group), (max(bucket_start, ?) - ?) / ?, sum(cost_nano_usd) FROM \(table)
+                    WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1, 2
+                    """,
+                arguments: [start, start, width, resolution.bucketStart(start), end]
+            )
+            while let row = try rows.next() {
+                let slot = row[1] as Int
+                guard slot >= 0, slot < slots else { continue }
+                series[row[0] as String, default: Array(repeating: 0, count: slots)][slot] += row[2] as Int64? ?? 0
+            }
+            return series
+        }
+    }
+}
+
 extension Statement {
     /// The histogram blobs of a rollup range, read through the C API without building rows.
     static func histogramRows(_ db: Database, table: String, group: String, low: Int64, high: Int64) throws
