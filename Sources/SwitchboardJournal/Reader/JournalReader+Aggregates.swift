@@ -129,12 +129,12 @@ extension JournalReader {
     public func series(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil) throws(JournalError)
         -> [String: [RollupCounters]]
     {
-        let start = Journal.milliseconds(from)
-        let end = Journal.milliseconds(to)
-        let width = max(1, (end - start) / Int64(max(1, slots)))
-        let resolution: RollupResolution = width >= RollupResolution.hour.milliseconds ? .hour : .minute
-        let table = RollupTable(resolution: resolution, scope: RollupScope.serving(dimension)).name
-        let group = dimension?.column ?? "''"
+        let (start, end, width, resolution, table, group) = Self.slotting(
+            from: from,
+            to: to,
+            slots: slots,
+            by: dimension
+        )
         return try read("aggregate") { db in
             var series: [String: [RollupCounters]] = [:]
             let rows = try Row.fetchCursor(
@@ -156,17 +156,30 @@ extension JournalReader {
 }
 
 extension JournalReader {
-    /// Spend per time slot, grouped by `dimension`: like ``series(from:to:slots:by:)`` for the cost
-    /// alone, summed by SQLite without reading any histogram. For spend sparklines.
-    public func costSeries(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil)
-        throws(JournalError) -> [String: [Int64]]
+    /// How a window splits into `slots`: its bounds and slot width in milliseconds, and the rollup
+    /// table and grouping column that serve it.
+    static func slotting(from: Date, to: Date, slots: Int, by dimension: RollupDimension?)
+        -> (start: Int64, end: Int64, width: Int64, resolution: RollupResolution, table: String, group: String)
     {
         let start = Journal.milliseconds(from)
         let end = Journal.milliseconds(to)
         let width = max(1, (end - start) / Int64(max(1, slots)))
         let resolution: RollupResolution = width >= RollupResolution.hour.milliseconds ? .hour : .minute
         let table = RollupTable(resolution: resolution, scope: RollupScope.serving(dimension)).name
-        let group = dimension?.column ?? "''"
+        return (start, end, width, resolution, table, dimension?.column ?? "''")
+    }
+
+    /// Spend per time slot, grouped by `dimension`: like ``series(from:to:slots:by:)`` for the cost
+    /// alone, summed by SQLite without reading any histogram. For spend sparklines.
+    public func costSeries(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil)
+        throws(JournalError) -> [String: [Int64]]
+    {
+        let (start, end, width, resolution, table, group) = Self.slotting(
+            from: from,
+            to: to,
+            slots: slots,
+            by: dimension
+        )
         return try read("aggregate") { db in
             var series: [String: [Int64]] = [:]
             let rows = try Row.fetchCursor(

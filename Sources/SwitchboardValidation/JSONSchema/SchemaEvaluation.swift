@@ -318,11 +318,8 @@ struct EvaluationContext {
             var passed = true
             for (name, value) in object {
                 guard let schema = schemas.lookup(name) else { continue }
-                path.append(.key(name))
-                let valid = evaluate(schema, value, annotate: false).valid
-                path.removeLast()
                 if annotate { outcome.notes?.properties.insert(name) }
-                if !valid {
+                if !member(name, value, schema) {
                     passed = false
                     if !collecting { return false }
                 }
@@ -333,11 +330,8 @@ struct EvaluationContext {
             var passed = true
             for (name, value) in object {
                 for (pattern, schema) in schemas where pattern.matches(name) {
-                    path.append(.key(name))
-                    let valid = evaluate(schema, value, annotate: false).valid
-                    path.removeLast()
                     if annotate { outcome.notes?.properties.insert(name) }
-                    if !valid {
+                    if !member(name, value, schema) {
                         passed = false
                         if !collecting { return false }
                     }
@@ -411,6 +405,11 @@ struct EvaluationContext {
             path.removeLast()
             return false
         }
+        return member(name, value, schema)
+    }
+
+    /// Evaluates an object member's value against `schema`, at the member's path.
+    private mutating func member(_ name: String, _ value: JSONValue, _ schema: Int) -> Bool {
         path.append(.key(name))
         defer { path.removeLast() }
         return evaluate(schema, value, annotate: false).valid
