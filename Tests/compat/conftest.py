@@ -123,7 +123,7 @@ gateway: {{ max_body: 64KB }}
 GATEWAY_KEYS = {
     "app": ["--user", "app-user"],
     "backend": ["--user", "backend", "--allow-user-header"],
-    "paced": ["--user", "paced-user", "--rpm", "120"],
+    "paced": ["--user", "paced-user", "--rpm", "12"],
     "broke": ["--user", "broke-user", "--budget", "0.000001"],
     "small": ["--user", "small-user", "--tpm", "20"],
 }

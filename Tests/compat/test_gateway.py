@@ -194,7 +194,8 @@ def test_the_end_user_header_is_trusted_only_from_keys_allowed_to_send_it(gatewa
 def test_the_sdk_retries_a_per_user_limit_after_the_gateways_retry_after(gateway):
     key = gateway.keys["paced"]
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "max_tokens": 1}
-    # Spend the key's burst (120 requests, refilled at 2 a second) outside the SDK.
+    # Spend the key's burst (12 requests, one more every 5 s) outside the SDK: the SDK's own call
+    # then comes well inside the 5 s and must wait for the slot.
     with httpx2.Client() as http:
         for sent in range(400):
             status = http.post(
@@ -202,7 +203,7 @@ def test_the_sdk_retries_a_per_user_limit_after_the_gateways_retry_after(gateway
             ).status_code
             if status == 429:
                 break
-    assert status == 429 and sent >= 120
+    assert status == 429 and sent >= 12
     timeline = Timeline()
     client = openai_client(
         gateway, "paced", max_retries=3, http_client=openai.DefaultHttpx2Client(event_hooks=timeline.hooks())
@@ -213,7 +214,7 @@ def test_the_sdk_retries_a_per_user_limit_after_the_gateways_retry_after(gateway
     assert codes[0] == 429 and codes[-1] == 200
     at, _, headers = timeline.responses[0]
     advertised = float(headers["retry-after-ms"]) / 1000
-    assert 0 < advertised <= 0.5 + 0.01
+    assert 0 < advertised <= 5 + 0.01
     assert headers["x-ratelimit-remaining-requests"] == "0"
     assert timeline.requests[1] - at >= advertised - 0.005
 
