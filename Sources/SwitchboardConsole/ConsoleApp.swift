@@ -15,7 +15,7 @@ enum Action: Equatable {
     case quit, back, help, calls, overview, freeze
     case window(ConsoleWindow)
     case up, down, pageUp, pageDown, open, theme
-    case filter, command, session, copyID, copyJSON
+    case filter, command, session, copyID, copyJSON, nextPane, sort
 }
 
 /// One binding: the keys, where it applies, what the footer and the help say. The one registry
@@ -81,6 +81,20 @@ enum Keymap {
             action: .copyJSON,
             screens: [.detail("")],
             inFooter: false
+        ),
+        Binding(
+            keys: [.tab],
+            label: "Tab pane",
+            help: "move between the error stream and spend per user (Enter on a user lists their calls)",
+            action: .nextPane,
+            screens: [.overview]
+        ),
+        Binding(
+            keys: [.character("s")],
+            label: "s sort",
+            help: "sort the calls: newest, slowest, costliest, most tokens",
+            action: .sort,
+            screens: [.calls]
         ),
         Binding(
             keys: [.character("o")],
@@ -191,6 +205,9 @@ public final class ConsoleApp {
     /// Told when the theme changes (`t`, `:theme`).
     public var onTheme: ((Theme) -> Void)?
     public private(set) var lastCopied: String?
+    /// The overview pane that `j`/`k` and `Enter` act on.
+    public private(set) var focus: OverviewFocus = .errors
+    public private(set) var sort: CallSort = .newest
     private var dirty = true
 
     public init(
@@ -229,7 +246,8 @@ public final class ConsoleApp {
             if let session { return try reader.session(session) }
             return try reader.calls(matching: filter, before: nil, limit: 500)
         }) {
-            self.calls = calls
+            // A session stays in its own order (step by step).
+            self.calls = session == nil ? sort.apply(to: calls) : calls
         }
         dirty = true
     }
@@ -270,7 +288,19 @@ public final class ConsoleApp {
         case .up, .pageUp:
             let step = action == .up ? 1 : 10
             if case .detail = screen { scroll = max(0, scroll - step) } else { selected = max(0, selected - step) }
+        case .nextPane:
+            focus = focus == .errors ? .spend : .errors
+            selected = 0
+        case .sort:
+            sort = sort.next
+            calls = sort.apply(to: calls)
+            selected = 0
         case .open:
+            if screen == .overview, focus == .spend {
+                guard let spend = snapshot?.spend, spend.indices.contains(selected) else { return false }
+                applyFilter("user:\(spend[selected].user)")
+                break
+            }
             let list = screen == .calls ? calls : (snapshot?.errors ?? [])
             guard list.indices.contains(selected) else { return false }
             let requestID = list[selected].requestID
@@ -397,7 +427,10 @@ public final class ConsoleApp {
         }
     }
 
-    private var rowCount: Int { screen == .calls ? calls.count : (snapshot?.errors.count ?? 0) }
+    private var rowCount: Int {
+        if screen == .calls { return calls.count }
+        return focus == .spend ? (snapshot?.spend.count ?? 0) : (snapshot?.errors.count ?? 0)
+    }
 
     /// The frame for a terminal of this size.
     public func frame(width: Int, height: Int) -> CellBuffer {
@@ -427,14 +460,33 @@ public final class ConsoleApp {
         let source = (journal.path as NSString).lastPathComponent
         switch screen {
         case .overview, .help:
-            OverviewView(snapshot: snapshot, glyphs: glyphs, source: source, live: !frozen, selectedError: selected)
-                .render(into: &buffer)
+            OverviewView(
+                snapshot: snapshot,
+                glyphs: glyphs,
+                source: source,
+                live: !frozen,
+                selectedError: focus == .errors ? selected : -1,
+                selectedUser: focus == .spend ? selected : -1,
+                focus: focus
+            )
+            .render(into: &buffer)
             if screen == .help { drawHelp(into: &buffer) }
         case .calls:
-            OverviewView(snapshot: snapshot, glyphs: glyphs, source: source, live: !frozen, selectedError: -1)
-                .render(into: &buffer)
+            OverviewView(
+                snapshot: snapshot,
+                glyphs: glyphs,
+                source: source,
+                live: !frozen,
+                selectedError: -1,
+                selectedUser: -1,
+                focus: focus
+            )
+            .render(into: &buffer)
             for row in 2..<height { buffer.fill(" ", x: 0, y: row, columns: width) }
-            let scope = session.map { "session \($0), in order" } ?? query.map { "filter \($0.text)" }
+            let scope =
+                session.map { "session \($0), in order" }
+                ?? [query.map { "filter \($0.text)" }, sort == .newest ? nil : sort.label].compactMap { $0 }
+                .joined(separator: " · ").nilIfEmpty
             CallsView(calls: calls, selected: selected, glyphs: glyphs, frozen: frozen, scope: scope)
                 .render(into: &buffer, top: 2)
         case .detail(let requestID):
@@ -573,4 +625,41 @@ public final class ConsoleApp {
             if !frozen, journal.changed() { reload() }
         }
     }
+}
+
+/// The overview pane keys act on.
+public enum OverviewFocus: Sendable, Equatable {
+    case errors, spend
+}
+
+/// How the calls list is ordered.
+public enum CallSort: Sendable, Equatable, CaseIterable {
+    case newest, slowest, costliest, tokens
+
+    var next: CallSort {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+
+    var label: String {
+        switch self {
+        case .newest: "newest first"
+        case .slowest: "slowest first"
+        case .costliest: "costliest first"
+        case .tokens: "most tokens first"
+        }
+    }
+
+    func apply(to calls: [CallSummary]) -> [CallSummary] {
+        switch self {
+        case .newest: calls.sorted { $0.id > $1.id }
+        case .slowest: calls.sorted { ($0.latencyMilliseconds ?? 0) > ($1.latencyMilliseconds ?? 0) }
+        case .costliest: calls.sorted { ($0.costNanoUSD ?? 0) > ($1.costNanoUSD ?? 0) }
+        case .tokens: calls.sorted { $0.tokens.totalInput + $0.tokens.output > $1.tokens.totalInput + $1.tokens.output }
+        }
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

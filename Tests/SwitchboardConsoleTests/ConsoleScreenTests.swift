@@ -157,6 +157,46 @@ import Testing
         #expect(app.frame(width: 160, height: 48).text.contains("unknown filter 'colour:'"))
     }
 
+    @Test func tabMovesToTheSpendPaneWhoseUserOpensTheirCalls() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        app.handle(.tab)
+        #expect(app.focus == .spend)
+        let reader = try JournalReader.open(path: path)
+        let byUser = try reader.aggregate(from: now.addingTimeInterval(-900), to: now, by: .user, details: false)
+        let ranked = byUser.filter { !$0.key.isEmpty }.sorted {
+            ($0.value.costNanoUSD, $1.key) > ($1.value.costNanoUSD, $0.key)
+        }
+        app.handle(.character("j"))
+        app.handle(.enter)
+        #expect(app.screen == .calls)
+        let screen = app.frame(width: 160, height: 48).text
+        #expect(screen.contains("Calls · filter user:\(ranked[1].key)"), "the second biggest spender's calls")
+        app.handle(.escape)
+        app.handle(.tab)
+        #expect(app.focus == .errors)
+    }
+
+    @Test func theCallsListSortsBySlowestCostliestAndTokens() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        app.handle(.character("c"))
+        app.handle(.character("s"))
+        #expect(app.sort == .slowest)
+        #expect(app.frame(width: 160, height: 48).text.contains("Calls · slowest first"))
+        let reader = try JournalReader.open(path: path)
+        let slowest = try reader.calls(matching: CallFilter(), before: nil, limit: 500).max {
+            ($0.latencyMilliseconds ?? 0) < ($1.latencyMilliseconds ?? 0)
+        }
+        app.handle(.enter)
+        #expect(app.screen == .detail(try #require(slowest?.requestID)))
+        app.handle(.escape)
+        app.handle(.character("s"))
+        app.handle(.character("s"))
+        app.handle(.character("s"))
+        #expect(app.sort == .newest)
+    }
+
     @Test func colonCommandsChangeTheWindowAndTheme() async throws {
         let (path, now) = try await Self.fixture()
         let app = Self.app(path, now: now)

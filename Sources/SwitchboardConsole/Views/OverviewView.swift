@@ -16,8 +16,11 @@ struct OverviewView {
     var glyphs: Glyphs
     var source: String
     var live: Bool
-    /// The selected error (Enter opens it).
+    /// The selected error (Enter opens it), or -1.
     var selectedError: Int
+    /// The selected user of the spend pane (Enter lists their calls), or -1.
+    var selectedUser: Int
+    var focus: OverviewFocus
 
     static func isWide(width: Int, height: Int) -> Bool { width >= 140 && height >= 34 }
 
@@ -61,7 +64,8 @@ struct OverviewView {
                 Rect(x: cacheWidth, y: middle, width: width - cacheWidth, height: band),
                 "Errors · newest first",
                 errors(width: width - cacheWidth - 2),
-                boxed: true
+                boxed: true,
+                focused: focus == .errors
             )
             let lower = middle + band
             pane(
@@ -69,7 +73,8 @@ struct OverviewView {
                 Rect(x: 0, y: lower, width: width, height: bottom - lower),
                 "Spend per user · \(snapshot.window.label) · budget \(snapshot.period)",
                 spend(width: width - 2),
-                boxed: true
+                boxed: true,
+                focused: focus == .spend
             )
         } else {
             // Stacked sections: a title rule and rows, sized to what fits.
@@ -178,11 +183,18 @@ struct OverviewView {
 
     // MARK: - Panes
 
-    private func pane(_ buffer: inout CellBuffer, _ rect: Rect, _ title: String, _ content: PaneContent, boxed: Bool) {
+    private func pane(
+        _ buffer: inout CellBuffer,
+        _ rect: Rect,
+        _ title: String,
+        _ content: PaneContent,
+        boxed: Bool,
+        focused: Bool = false
+    ) {
         guard rect.height > 0, rect.width > 4 else { return }
         var inner: Rect
         if boxed {
-            inner = buffer.box(rect, title: title, glyphs: glyphs)
+            inner = buffer.box(rect, title: title, glyphs: glyphs, focused: focused)
         } else {
             buffer.put(String(glyphs.horizontal) + " ", x: 0, y: rect.y, role: .border)
             let used = buffer.put(title, x: 2, y: rect.y, role: .heading, limit: rect.width - 3)
@@ -345,9 +357,10 @@ struct OverviewView {
             header += [column("tokens in / out", 17, .dim, right: true), column("errors", 6, .dim, right: true)]
         }
         header.append(Span("spend over window", .dim))
-        let rows = snapshot.spend.map { user -> [Span] in
+        let rows = snapshot.spend.enumerated().map { index, user -> [Span] in
             var row = [
-                column(user.user, 12), column(Format.dollars(user.window.costNanoUSD), 9, .heading, right: true),
+                column(user.user, 12, index == selectedUser ? .selection : .normal),
+                column(Format.dollars(user.window.costNanoUSD), 9, .heading, right: true),
             ]
             if let budget = user.budget, budget.hardNanoUSD > 0 {
                 let share = Double(user.periodNanoUSD) / Double(budget.hardNanoUSD)
