@@ -57,10 +57,6 @@ public struct OverviewSnapshot: Sendable {
         public var budget: SwitchboardConfiguration.Budgets.Limit?
         public var history: [Double]
 
-        public static func == (a: UserSpend, b: UserSpend) -> Bool {
-            a.user == b.user && a.periodNanoUSD == b.periodNanoUSD && a.window.calls == b.window.calls
-                && a.window.costNanoUSD == b.window.costNanoUSD
-        }
     }
 
     public struct Circuit: Sendable, Equatable {

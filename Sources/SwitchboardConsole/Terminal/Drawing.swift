@@ -8,6 +8,7 @@ public struct Glyphs: Sendable {
     public var barEmpty: Character
     public var sparks: [Character]
     public var live: String
+    public var paused: String
     public var arrow: String
 
     public static let unicode = Glyphs(
@@ -18,6 +19,7 @@ public struct Glyphs: Sendable {
         barEmpty: "░",
         sparks: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
         live: "●",
+        paused: "❚❚",
         arrow: "▸"
     )
 
@@ -29,6 +31,7 @@ public struct Glyphs: Sendable {
         barEmpty: ".",
         sparks: ["_", ".", "-", "=", "+", "*", "#", "#"],
         live: "*",
+        paused: "||",
         arrow: ">"
     )
 }

@@ -1,5 +1,6 @@
 import CNCurses
 import Foundation
+import SwitchboardWire
 import Synchronization
 
 /// A key the operator pressed.
@@ -144,7 +145,7 @@ public final class CursesTerminal: Terminal {
     }
 
     public func readKey(timeout wait: Duration) -> Key? {
-        CNCurses.timeout(Int32(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000))
+        CNCurses.timeout(Int32(wait.secondsDouble * 1000))
         let code = getch()
         switch code {
         case ERR: return nil
@@ -168,11 +169,5 @@ public final class CursesTerminal: Terminal {
             guard code > 0, code < 0x110000, let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
             return .character(Character(scalar))
         }
-    }
-}
-
-extension Duration {
-    var secondsDouble: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

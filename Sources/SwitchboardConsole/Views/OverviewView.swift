@@ -127,7 +127,7 @@ struct OverviewView {
         let state =
             live
             ? Span("\(glyphs.live) LIVE", .ok)
-            : Span("❚❚ FROZEN".replacingOccurrences(of: "❚", with: glyphs.vertical == "|" ? "|" : "❚"), .warn)
+            : Span("\(glyphs.paused) FROZEN", .warn)
         let clock = Span("  \(Format.clock(snapshot.at)) UTC ", .dim)
         let right = windows + [Span("  "), state, clock]
         let rightWidth = right.reduce(0) { $0 + CellBuffer.columns(of: $1.text) }

@@ -247,7 +247,7 @@ enum Load {
                 group.addTask {
                     guard let latency = await send(target, body: body) else { return nil }
                     // From when it was due: lateness of the generator counts against the server.
-                    return latency + max(0, (clock.now - due).secondsDouble - latency)
+                    return max(latency, (clock.now - due).secondsDouble)
                 }
             }
             var result = LoadResult(latencies: [], failures: 0, seconds: seconds)
