@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SwitchboardGateway", targets: ["SwitchboardGateway"]),
         .library(name: "SwitchboardConsole", targets: ["SwitchboardConsole"]),
         .library(name: "SwitchboardValidation", targets: ["SwitchboardValidation"]),
+        .library(name: "SwitchboardRedis", targets: ["SwitchboardRedis"]),
         .library(name: "SwitchboardTesting", targets: ["SwitchboardTesting"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
@@ -78,11 +79,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A RESP client on SwiftNIO: pooled, pipelined connections with timeouts and reconnection.
+        .target(
+            name: "SwitchboardRedis",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SwitchboardCore",
             dependencies: [
                 "SwitchboardConfigReader",
                 "SwitchboardJournal",
+                "SwitchboardRedis",
                 "SwitchboardValidation",
                 "SwitchboardWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -117,6 +130,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore",
                 "SwitchboardJournal",
+                "SwitchboardRedis",
                 "SwitchboardWire",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -165,6 +179,7 @@ let package = Package(
                 "SwitchboardCore",
                 "SwitchboardGateway",
                 "SwitchboardJournal",
+                "SwitchboardRedis",
                 "SwitchboardTesting",
                 "SwitchboardValidation",
                 "SwitchboardWire",
@@ -213,6 +228,18 @@ let package = Package(
                 "SwitchboardWire",
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchboardRedisTests",
+            dependencies: [
+                "SwitchboardCore",
+                "SwitchboardRedis",
+                "SwitchboardSimulator",
+                "SwitchboardTesting",
+                "SwitchboardWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,6 +6,7 @@ import NIOCore
 import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardJournal
+import SwitchboardRedis
 import SwitchboardWire
 import Synchronization
 
@@ -99,6 +100,7 @@ public final class Gateway: Sendable {
                     SwitchboardError(.notFound, "metrics are off (gateway.metrics: false)").openAIBody.json
                 )
             }
+            if let redis = self.pipeline.redis { self.metrics.redis(redis.health) }
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

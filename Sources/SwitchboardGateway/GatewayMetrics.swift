@@ -3,6 +3,7 @@ import Foundation
 import Prometheus
 import SwitchboardCore
 import SwitchboardJournal
+import SwitchboardRedis
 import SwitchboardWire
 
 /// The gateway's Prometheus metrics, recorded through swift-metrics into a registry of its own
@@ -22,6 +23,7 @@ import SwitchboardWire
 /// | `switchboard_upstream_attempts_total` | provider, model, status | attempts and their HTTP status |
 /// | `switchboard_breaker_state` | target | 0 closed, 1 half-open, 2 open (as of the last transition seen) |
 /// | `switchboard_headroom_remaining` / `switchboard_headroom_limit` | provider, model, key, window | provider rate-limit headroom per key fingerprint |
+/// | `switchboard_redis_up` / `switchboard_redis_outages` / `switchboard_redis_failed_commands` | — | with `state.backend: redis`: whether it answers, outages since start, commands they failed |
 public final class GatewayMetrics: Sendable {
     public enum Endpoint: String, Sendable {
         case chatCompletions = "chat_completions"
@@ -135,6 +137,13 @@ public final class GatewayMetrics: Sendable {
             Gauge(label: "switchboard_breaker_state", dimensions: [("target", event.scope)], factory: factory)
                 .record(value)
         }
+    }
+
+    /// Whether Redis answers (as of the scrape), its outages and the commands they failed.
+    func redis(_ health: RedisClient.Health) {
+        Gauge(label: "switchboard_redis_up", factory: factory).record(health.up ? 1 : 0)
+        Gauge(label: "switchboard_redis_outages", factory: factory).record(Double(health.outages))
+        Gauge(label: "switchboard_redis_failed_commands", factory: factory).record(Double(health.failedCommands))
     }
 
     /// The provider's rate-limit headers of one attempt, as gauges per key fingerprint.

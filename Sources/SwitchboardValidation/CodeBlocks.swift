@@ -119,51 +119,42 @@ enum CommandCheck {
         } catch {
             return "could not prepare the check: \(error.localizedDescription)"
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.contains("/") ? executable : "/usr/bin/env")
-        let arguments = command.dropFirst().map { $0.replacingOccurrences(of: "{file}", with: file.path) }
-        process.arguments = executable.contains("/") ? arguments : [executable] + arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        let arguments = command.map { $0.replacingOccurrences(of: "{file}", with: file.path) }
+        // One pipe for both streams; both ends close on exec (the child gets copies as 1 and 2).
+        guard let pipe = ChildProcess.pipe() else { return "could not prepare the check: no pipe" }
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.spawn(
+                arguments,
+                directory: directory.path,
+                output: .descriptor(pipe.write),
+                errors: .descriptor(pipe.write)
+            )
+        } catch {
+            close(pipe.read)
+            close(pipe.write)
+            return "the \(language) check could not start: \(executable) was not found or cannot run"
+        }
+        close(pipe.write)
         let collected = BoundedOutput(limit: outputLimit)
-        pipe.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
-        let finished: Int32? = await withCheckedContinuation { continuation in
-            let finish = ResumeOnce(continuation)
-            process.terminationHandler = { finish.resume($0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                finish.resume(-1)
-                return
-            }
-            let pid = process.processIdentifier
-            Task {
-                try? await Task.sleep(for: timeout)
-                if finish.resume(nil) { kill(pid, SIGKILL) }
-            }
+        let drained = collected.drain(pipe.read)
+        let killer = Task { () -> Bool in
+            do { try await Task.sleep(for: timeout) } catch { return false }
+            child.signal(SIGKILL, group: true)
+            return true
         }
-        pipe.fileHandleForReading.readabilityHandler = nil
-        if finished != nil {
-            // The process is gone: what it wrote last is still in the pipe.
-            try? pipe.fileHandleForWriting.close()
-            collected.append(pipe.fileHandleForReading.readDataToEndOfFile())
-        }
+        let status = await child.wait()
+        killer.cancel()
+        let timedOut = await killer.value
+        await drained.value
         let said = collected.text.replacingOccurrences(of: file.path, with: "block").trimmingCharacters(
             in: .whitespacesAndNewlines
         )
-        switch finished {
-        case nil:
+        if timedOut {
             return "the \(language) check (\(executable)) did not finish within \(timeout); counted as failed"
-        case -1:
-            return "the \(language) check could not start: \(executable) was not found or cannot run"
-        case 0:
-            return nil
-        case let status?:
-            return said.isEmpty ? "the \(language) check failed (exit \(status))" : said
         }
+        if status == 0 { return nil }
+        return said.isEmpty ? "the \(language) check failed (exit \(status))" : said
     }
 
     static func fileExtension(_ language: String) -> String {
@@ -177,30 +168,6 @@ enum CommandCheck {
         case "sql": "sql"
         default: language.isEmpty ? "txt" : language
         }
-    }
-}
-
-/// Resumes a continuation the first time only: a process ends or its timeout passes.
-final class ResumeOnce: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Int32?, Never>?>
-
-    init(_ continuation: CheckedContinuation<Int32?, Never>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    /// Whether this call resumed it.
-    @discardableResult
-    func resume(_ status: Int32?) -> Bool {
-        guard
-            let continuation = continuation.withLock({ stored in
-                defer { stored = nil }
-                return stored
-            })
-        else {
-            return false
-        }
-        continuation.resume(returning: status)
-        return true
     }
 }
 
@@ -223,6 +190,25 @@ final class BoundedOutput: Sendable {
                 state.dropped = true
             }
         }
+    }
+
+    /// Reads `descriptor` to its end on a thread of its own, then closes it.
+    func drain(_ descriptor: Int32) -> Task<Void, Never> {
+        let (ended, continuation) = AsyncStream.makeStream(of: Void.self)
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    self.append(Data(buffer[0..<count]))
+                } else if count == 0 || errno != EINTR {
+                    break
+                }
+            }
+            close(descriptor)
+            continuation.finish()
+        }
+        return Task { for await _ in ended {} }
     }
 
     var text: String {

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardTesting
+import SwitchboardWire
 
 /// The `switchboard` executable built alongside the tests (`$SWITCHBOARD_BIN` overrides).
 let switchboardBinary: String = {
@@ -17,53 +18,27 @@ struct Finished: Sendable {
 
 /// Runs `switchboard` with `arguments` to completion, with `environment` added to this process's.
 func switchboard(_ arguments: [String], environment: [String: String] = [:]) async throws -> Finished {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: switchboardBinary)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let output = Pipe()
-    let errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    // Read on threads of their own: a blocking read on the concurrency pool's few threads would
-    // starve servers that the test runs in-process (the simulator).
-    let outputData = readToEnd(output.fileHandleForReading)
-    let errorData = readToEnd(errors.fileHandleForReading)
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        process.terminationHandler = { _ in continuation.resume() }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
-    }
+    // Files, not pipes: nothing to read on the concurrency pool's few threads while it runs (a
+    // blocking read there would starve servers the test runs in-process, such as the simulator).
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let child = try ChildProcess.spawn(
+        [switchboardBinary] + arguments,
+        environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+        output: .file("\(directory)/out"),
+        errors: .file("\(directory)/err")
+    )
+    let status = await child.wait()
     return Finished(
-        status: process.terminationStatus,
-        output: String(decoding: await outputData.value, as: UTF8.self),
-        errors: String(decoding: await errorData.value, as: UTF8.self)
+        status: status,
+        output: (try? String(contentsOfFile: "\(directory)/out", encoding: .utf8)) ?? "",
+        errors: (try? String(contentsOfFile: "\(directory)/err", encoding: .utf8)) ?? ""
     )
 }
 
-/// Everything `handle` delivers until its end, read on a dedicated thread.
-private func readToEnd(_ handle: FileHandle) -> Task<Data, Never> {
-    let (stream, continuation) = AsyncStream.makeStream(of: Data.self)
-    Thread.detachNewThread {
-        continuation.yield(handle.readDataToEndOfFile())
-        continuation.finish()
-    }
-    return Task {
-        var data = Data()
-        for await chunk in stream { data.append(chunk) }
-        return data
-    }
-}
-
 /// Starts `switchboard` in the background with its standard output going to `outputFile`.
-func startSwitchboard(_ arguments: [String], outputFile: String) throws -> Process {
-    _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: switchboardBinary)
-    process.arguments = arguments
-    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
+func startSwitchboard(_ arguments: [String], outputFile: String) throws -> ChildProcess {
+    try ChildProcess.spawn([switchboardBinary] + arguments, output: .file(outputFile), errors: .null)
 }
 
 func temporaryDirectory() throws -> String {

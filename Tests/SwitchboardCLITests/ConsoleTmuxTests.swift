@@ -9,22 +9,10 @@ import Testing
 @Suite struct ConsoleTmuxTests {
     /// Runs tmux with `arguments`; returns its standard output.
     @discardableResult
-    static func tmux(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["tmux"] + arguments
-        // A file, not a pipe: the tmux server that the first call starts inherits the descriptor
-        // and would hold a pipe open for ever.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sbtmux-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let handle = try FileHandle(forWritingTo: file)
-        process.standardOutput = handle
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: file, encoding: .utf8)) ?? "")
+    static func tmux(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        // Output to a file, not a pipe: the tmux server that the first call starts inherits the
+        // descriptor and would hold a pipe open for ever.
+        try await ChildProcess.run(["tmux"] + arguments)
     }
 
     static func write(_ records: [CallRecord], to path: String) async throws {
@@ -38,7 +26,7 @@ import Testing
     }
 
     @Test func theConsoleFollowsAJournalBeingWrittenAndAnswersKeys() async throws {
-        #expect(try Self.tmux(["-V"]).status == 0, "tmux is missing: scripts/install-deps.sh installs it")
+        #expect(try await Self.tmux(["-V"]).status == 0, "tmux is missing: scripts/install-deps.sh installs it")
         let directory = try temporaryDirectory()
         let path = "\(directory)/journal.sqlite"
         var seed = SyntheticCalls(
@@ -52,13 +40,18 @@ import Testing
 
         let session = "sbtest-\(UUID().uuidString.prefix(8))"
         let command = "env TERM=xterm-256color LANG=C.UTF-8 \(switchboardBinary) console --journal \(path) --window 1h"
-        try Self.tmux(["new-session", "-d", "-s", session, "-x", "140", "-y", "40", command])
-        defer { _ = try? Self.tmux(["kill-session", "-t", session]) }
-        func screen() throws -> String { try Self.tmux(["capture-pane", "-p", "-t", session]).output }
-        func keys(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", session] + keys) }
+        try await Self.tmux(["new-session", "-d", "-s", session, "-x", "140", "-y", "40", command])
+        defer {
+            // Reaped on a thread of its own: a `defer` cannot wait.
+            if let kill = try? ChildProcess.spawn(["tmux", "kill-session", "-t", session], errors: .null) {
+                Task { _ = await kill.wait() }
+            }
+        }
+        func screen() async throws -> String { try await Self.tmux(["capture-pane", "-p", "-t", session]).output }
+        func keys(_ keys: String...) async throws { try await Self.tmux(["send-keys", "-t", session] + keys) }
 
-        _ = try await poll("the overview") { try screen().contains("Rate-limit headroom") ? true : nil }
-        #expect(try screen().contains("Spend per user"))
+        _ = try await poll("the overview") { try await screen().contains("Rate-limit headroom") ? true : nil }
+        #expect(try await screen().contains("Spend per user"))
 
         // A call written now shows up without a key press (the journal is followed).
         var generator = SyntheticCalls(count: 1, seed: 9, options: .init(start: Date(), span: .seconds(1)))
@@ -66,24 +59,26 @@ import Testing
         var live = try #require(next)
         live.requestID = "req_tmux_live_0001"
         live.userID = "tmux-user"
-        try keys("c")
-        _ = try await poll("the calls list") { try screen().contains("Calls · newest first") ? true : nil }
+        try await keys("c")
+        _ = try await poll("the calls list") { try await screen().contains("Calls · newest first") ? true : nil }
         try await Self.write([live], to: path)
-        _ = try await poll("the new call in the list") { try screen().contains("req_tmux_live_0001") ? true : nil }
+        _ = try await poll("the new call in the list") {
+            try await screen().contains("req_tmux_live_0001") ? true : nil
+        }
 
         // Drill into it (the newest, selected), and back.
-        try keys("Enter")
-        _ = try await poll("the call's detail") { try screen().contains("Call req_tmux_live_0001") ? true : nil }
-        #expect(try screen().contains("tmux-user"))
-        try keys("Escape")
-        _ = try await poll("back to the list") { try screen().contains("Calls · newest first") ? true : nil }
-        try keys("o", "5")
-        _ = try await poll("the 24h window") { try screen().contains("Latency · 24h") ? true : nil }
-        try keys("?")
-        _ = try await poll("the help") { try screen().contains("Help · keys") ? true : nil }
-        try keys("?", "q")
+        try await keys("Enter")
+        _ = try await poll("the call's detail") { try await screen().contains("Call req_tmux_live_0001") ? true : nil }
+        #expect(try await screen().contains("tmux-user"))
+        try await keys("Escape")
+        _ = try await poll("back to the list") { try await screen().contains("Calls · newest first") ? true : nil }
+        try await keys("o", "5")
+        _ = try await poll("the 24h window") { try await screen().contains("Latency · 24h") ? true : nil }
+        try await keys("?")
+        _ = try await poll("the help") { try await screen().contains("Help · keys") ? true : nil }
+        try await keys("?", "q")
         _ = try await poll("the console quitting") {
-            try Self.tmux(["has-session", "-t", session]).status != 0 ? true : nil
+            try await Self.tmux(["has-session", "-t", session]).status != 0 ? true : nil
         }
     }
 }

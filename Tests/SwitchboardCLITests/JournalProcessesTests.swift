@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SwitchboardTesting
+import SwitchboardWire
 import Testing
 
 /// Several OS processes share one journal file: four write while a fifth tails.
@@ -17,7 +18,7 @@ struct JournalProcessesTests {
             ["journal", "tail", "-f", "-n", "0", "--journal", path],
             outputFile: tailFile
         )
-        defer { tailer.terminate() }
+        defer { tailer.signal(SIGTERM) }
 
         let results = try await withThrowingTaskGroup(of: Finished.self) { group in
             for writer in 0..<4 {
@@ -43,7 +44,8 @@ struct JournalProcessesTests {
             let lines = (try? String(contentsOfFile: tailFile, encoding: .utf8))?.split(separator: "\n").count ?? 0
             return lines >= total
         }
-        tailer.terminate()
+        tailer.signal(SIGTERM)
+        _ = await tailer.wait()
         let tailed = try String(contentsOfFile: tailFile, encoding: .utf8).split(separator: "\n")
         // Lines are `date time  request_id  user  …`.
         let tailedIDs = Set(tailed.map { line in String(line.components(separatedBy: "  ")[1]) })

@@ -132,26 +132,57 @@ struct BudgetProcessesTests {
     }
 }
 
+/// Budgets and limits shared by two `switchboard` processes through Redis, as gateways on two
+/// hosts share them.
+struct RedisProcessesTests {
+    @Test func twoProcessesShareOneBudgetAndOneLimitThroughRedis() async throws {
+        let url = try await RedisServer.sharedURL()
+        let state =
+            "state: { backend: redis, redis_url: \"\(url)\", redis_prefix: \"\(RedisServer.uniquePrefix())\", redis_timeout: 10s }"
+        let budgeted = try await replayInTwoProcesses(
+            times: 50,
+            settings:
+                "budgets:\n  users: { oncall: { hard: 0.001 } }\nlimits:\n  users: { oncall: { rpm: 10000, tpm: 10000000 } }",
+            state: state
+        )
+        let ok = budgeted.filter { $0.outcome == "ok" }
+        #expect(ok.count > 10 && ok.count < 90)
+        #expect(budgeted.filter { $0.outcome == "budget" }.count == 100 - ok.count)
+        #expect(ok.compactMap(\.costNanoUSD).reduce(0, +) <= 1_000_000, "no overshoot across processes")
+
+        let limited = try await replayInTwoProcesses(
+            times: 3,
+            settings: "limits:\n  users: { oncall: { rpm: 3 } }",
+            state:
+                "state: { backend: redis, redis_url: \"\(url)\", redis_prefix: \"\(RedisServer.uniquePrefix())\", redis_timeout: 10s }"
+        )
+        #expect(limited.filter { $0.outcome == "ok" }.count == 3, "one limit of 3 a minute across both")
+        #expect(limited.filter { $0.outcome == "rate_limited" }.count == 3)
+    }
+}
+
 /// Per-user limits shared by two `switchboard` processes through the SQLite state store.
 struct LimitProcessesTests {
     @Test func twoProcessesCountAgainstOneRequestLimit() async throws {
-        let replays = try await replayInTwoProcesses(times: 10, settings: "limits:\n  users: { oncall: { rpm: 12 } }")
-        #expect(replays.count == 20)
-        #expect(replays.filter { $0.outcome == "ok" }.count == 12, "one limit of 12 a minute across both")
-        #expect(replays.filter { $0.outcome == "rate_limited" }.count == 8)
+        // Three a minute: one refills every 20 s, longer than the replays take on a busy machine.
+        let replays = try await replayInTwoProcesses(times: 3, settings: "limits:\n  users: { oncall: { rpm: 3 } }")
+        #expect(replays.count == 6)
+        #expect(replays.filter { $0.outcome == "ok" }.count == 3, "one limit of 3 a minute across both")
+        #expect(replays.filter { $0.outcome == "rate_limited" }.count == 3)
     }
 }
 
 /// Journals one call, then replays it `times` times from each of two `switchboard` processes
-/// sharing one SQLite state file, with `settings` (YAML) added to the configuration; returns the
-/// replays, which are billed and limited as the console user `oncall`.
-func replayInTwoProcesses(times: Int, settings: String) async throws -> [CallSummary] {
+/// sharing one state store (a SQLite file unless `state` says otherwise), with `settings` (YAML)
+/// added to the configuration; returns the replays, which are billed and limited as the console
+/// user `oncall`.
+func replayInTwoProcesses(times: Int, settings: String, state: String? = nil) async throws -> [CallSummary] {
     let directory = try temporaryDirectory()
     return try await withSimulator { fixture in
         let path = "\(directory)/switchboard.yaml"
         try """
         journal: { path: \(directory)/journal.sqlite, store_bodies: full }
-        state: { backend: sqlite, sqlite_path: \(directory)/state.sqlite }
+        \(state ?? "state: { backend: sqlite, sqlite_path: \(directory)/state.sqlite }")
         providers:
           openai: { base_url: "\(fixture.baseURL)", api_key: sk-sim-two-processes }
         cache: { exact: { enabled: false } }

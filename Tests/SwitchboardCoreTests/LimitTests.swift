@@ -160,10 +160,13 @@ struct LimitPipelineTests {
         let outcomes = try await withSimulator { fixture in
             var configuration = testConfiguration(baseURL: fixture.baseURL, directory: directory)
             configuration.limits.users["eve"] = .init(rpm: 4, tpm: 100_000)
+            // A clock that stands still: however slow the machine, no request refills meanwhile.
+            let clock = ManualClock(start: Date())
             let pipelines = try (0..<2).map { _ in
                 try Pipeline(
                     configuration: configuration,
                     store: try SQLiteStateStore(path: statePath),
+                    clock: clock,
                     logger: quietLogger
                 )
             }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SwitchboardCore
@@ -230,6 +231,40 @@ import Testing
             #expect(refused.header("retry-after") == "1")
             #expect(try await client.execute(uri: "/readyz", method: .get).status.code == 503)
             #expect(try await client.execute(uri: "/healthz", method: .get).status.code == 200)
+        }
+    }
+}
+
+/// `/metrics` with the state in Redis.
+struct GatewayRedisMetricsTests {
+    @Test func metricsSayWhetherRedisAnswers() async throws {
+        let server = try await RedisServer.start()
+        let directory = try temporaryDirectory()
+        try await withSimulator { fixture in
+            var configuration = testConfiguration(baseURL: fixture.baseURL, directory: directory)
+            configuration.state.backend = .redis
+            configuration.state.redisURL = server.url
+            configuration.state.redisTimeout = .seconds(10)
+            let pipeline = try Pipeline(configuration: configuration, logger: quietLogger)
+            let keys = try VirtualKeyStore(path: "\(directory)/keys.sqlite")
+            let gateway = Gateway(pipeline: pipeline, keys: keys, keyCacheTTL: .zero, logger: quietLogger)
+            let call = openAIRequest(model: "openai/gpt-4o-mini")
+            try await Application(router: gateway.makeRouter()).test(.router) { client in
+                _ = try await pipeline.chat(call, context: CallContext(userID: "ops"))
+                let up = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(up.contains("switchboard_redis_up 1"), "\(up)")
+                #expect(up.contains("switchboard_redis_outages 0"))
+
+                await server.stop()
+                // Refused (budgets fail closed by default); the client has seen the outage.
+                await #expect(throws: SwitchboardError.self) {
+                    try await pipeline.chat(call, context: CallContext(userID: "ops"))
+                }
+                let down = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(down.contains("switchboard_redis_up 0"), "\(down)")
+                #expect(down.contains("switchboard_redis_outages 1"))
+            }
+            await pipeline.close()
         }
     }
 }

@@ -63,7 +63,11 @@ import Testing
     }
 
     @Test func otherLanguagesGoThroughTheConfiguredCommandWithoutAShell() async {
-        let check = CodeBlockValidator(commands: ["python": ["python3", "-m", "py_compile", "{file}"]])
+        // A generous timeout: the suites around it keep both cores busy (the timeout has its own test).
+        let check = CodeBlockValidator(
+            commands: ["python": ["python3", "-m", "py_compile", "{file}"]],
+            timeout: .seconds(60)
+        )
         let good = await check.violations(in: ModelOutput(text: "```python\nprint('ok')\n```"), context: none)
         #expect(good.isEmpty)
         let bad = await check.violations(in: ModelOutput(text: "```python\ndef broken(:\n    pass\n```"), context: none)

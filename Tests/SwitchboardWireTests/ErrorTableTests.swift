@@ -36,7 +36,8 @@ struct ErrorTableTests {
 
     /// What clears by waiting, decided independently of the table.
     static let clearsByWaiting: Set<String> = [
-        "rate_limited", "token_limited", "upstream_unavailable", "journal_unavailable", "shutting_down",
+        "rate_limited", "token_limited", "upstream_unavailable", "journal_unavailable", "state_unavailable",
+        "shutting_down",
     ]
 
     @Test func everyCodeHasExactlyOneRow() {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SwitchboardRedis
 import SwitchboardWire
 import Synchronization
 
@@ -82,36 +83,26 @@ public final class ExactCache: Sendable {
 
     private let state = Mutex(State())
     private let maxMemory: Int
-    private let database: DatabaseQueue?
+    /// Where entries are shared with other processes (SQLite on one host, Redis across hosts).
+    let shared: (any SharedCacheTier)?
+
+    /// - Parameters:
+    ///   - maxMemory: the in-memory LRU's bound in bytes of stored answers.
+    ///   - shared: where entries are shared with other processes; `nil` keeps the cache in memory.
+    public init(maxMemory: Int, shared: (any SharedCacheTier)?) {
+        self.maxMemory = maxMemory
+        self.shared = shared
+    }
 
     /// - Parameters:
     ///   - maxMemory: the in-memory LRU's bound in bytes of stored answers.
     ///   - sqlitePath: the shared SQLite file (the state store's); `nil` keeps the cache in memory.
     /// - Throws: ``StateStoreError`` when the file cannot be opened.
-    public init(maxMemory: Int, sqlitePath: String?) throws(StateStoreError) {
-        self.maxMemory = maxMemory
-        guard let sqlitePath else {
-            database = nil
-            return
-        }
-        do {
-            database = try StateDatabase.open(
-                path: sqlitePath,
-                label: "switchboard.cache",
-                synchronousOff: true,
-                table: """
-                    CREATE TABLE IF NOT EXISTS cache (
-                        key TEXT PRIMARY KEY NOT NULL,   -- SHA-256 of the canonical request, format and tenant
-                        value BLOB NOT NULL,             -- {"response", "cost_nano_usd", "stored_at", …} as JSON
-                        expires_at REAL NOT NULL         -- Unix seconds
-                    ) WITHOUT ROWID
-                    """
-            )
-        } catch {
-            throw StateStoreError(
-                "the cache store \(sqlitePath) cannot be opened: \(error.localizedDescription); check the path and its permissions, or set state.backend: memory"
-            )
-        }
+    public convenience init(maxMemory: Int, sqlitePath: String?) throws(StateStoreError) {
+        self.init(
+            maxMemory: maxMemory,
+            shared: try sqlitePath.map { path throws(StateStoreError) in try SQLiteCacheTier(path: path) }
+        )
     }
 
     /// Finds `key`'s entry, joins a call already making it, or makes this call its maker.
@@ -182,25 +173,68 @@ public final class ExactCache: Sendable {
         }
     }
 
-    // MARK: - SQLite
+    // MARK: - Shared
 
     private func storedEntry(_ key: String, now: Date) async -> CacheEntry? {
-        guard let database else { return nil }
-        let found = try? await database.read { db -> (data: Data, expires: Double)? in
+        // The cache fails open: a shared tier that cannot answer is a miss.
+        guard let shared, let entry = try? await shared.entry(key, now: now), entry.expiresAt > now else { return nil }
+        return entry
+    }
+
+    private func store(_ key: String, _ entry: CacheEntry) async {
+        try? await shared?.store(key, entry)
+    }
+}
+
+/// Where cached answers are shared between processes.
+public protocol SharedCacheTier: Sendable {
+    /// The entry under `key` unless it has expired.
+    func entry(_ key: String, now: Date) async throws -> CacheEntry?
+    /// Stores `entry` until its `expiresAt`.
+    func store(_ key: String, _ entry: CacheEntry) async throws
+}
+
+/// Cached answers in a SQLite table every process on the host shares (the state store's file).
+public final class SQLiteCacheTier: SharedCacheTier {
+    private let database: DatabaseQueue
+
+    /// - Throws: ``StateStoreError`` when the file cannot be opened.
+    public init(path: String) throws(StateStoreError) {
+        do {
+            database = try StateDatabase.open(
+                path: path,
+                label: "switchboard.cache",
+                synchronousOff: true,
+                table: """
+                    CREATE TABLE IF NOT EXISTS cache (
+                        key TEXT PRIMARY KEY NOT NULL,   -- SHA-256 of the canonical request, format and tenant
+                        value BLOB NOT NULL,             -- {"response", "cost_nano_usd", "stored_at", …} as JSON
+                        expires_at REAL NOT NULL         -- Unix seconds
+                    ) WITHOUT ROWID
+                    """
+            )
+        } catch {
+            throw StateStoreError(
+                "the cache store \(path) cannot be opened: \(error.localizedDescription); check the path and its permissions, or set state.backend: memory"
+            )
+        }
+    }
+
+    public func entry(_ key: String, now: Date) async throws -> CacheEntry? {
+        let found = try await database.read { db -> (data: Data, expires: Double)? in
             try Row.fetchOne(db, sql: "SELECT value, expires_at FROM cache WHERE key = ?", arguments: [key]).map {
                 ($0["value"], $0["expires_at"])
             }
         }
-        guard let (data, expires) = found ?? nil, expires > now.timeIntervalSince1970 else { return nil }
+        guard let (data, expires) = found, expires > now.timeIntervalSince1970 else { return nil }
         return CacheEntry(bytes: Array(data), expiresAt: Date(timeIntervalSince1970: expires))
     }
 
-    private func store(_ key: String, _ entry: CacheEntry) async {
-        guard let database else { return }
+    public func store(_ key: String, _ entry: CacheEntry) async throws {
         let bytes = Data(entry.bytes)
         let expires = entry.expiresAt.timeIntervalSince1970
         let now = entry.storedAt.timeIntervalSince1970
-        try? await database.write { db in
+        try await database.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO cache (key, value, expires_at) VALUES (?, ?, ?)",
                 arguments: [key, bytes, expires]
@@ -211,5 +245,40 @@ public final class ExactCache: Sendable {
                 arguments: [now]
             )
         }
+    }
+}
+
+/// Cached answers in Redis, shared by gateways on every host; Redis expires them itself.
+public final class RedisCacheTier: SharedCacheTier {
+    let client: RedisClient
+    let prefix: String
+
+    public init(client: RedisClient, prefix: String) {
+        self.client = client
+        self.prefix = prefix
+    }
+
+    public func entry(_ key: String, now: Date) async throws -> CacheEntry? {
+        let reply = try await client.send("GET", .text("\(prefix)cache/\(key)"))
+        guard case .bulkString(let bytes?) = reply, bytes.count > 8 else { return nil }
+        // Eight bytes of expiry (milliseconds since 1970, big-endian), then the entry.
+        let milliseconds = bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let expires = Date(timeIntervalSince1970: Double(milliseconds) / 1_000)
+        guard expires > now else { return nil }
+        return CacheEntry(bytes: Array(bytes.dropFirst(8)), expiresAt: expires)
+    }
+
+    public func store(_ key: String, _ entry: CacheEntry) async throws {
+        let ttl = Int((entry.expiresAt.timeIntervalSince(entry.storedAt) * 1_000).rounded(.up))
+        guard ttl > 0 else { return }
+        let milliseconds = UInt64(max(0, entry.expiresAt.timeIntervalSince1970 * 1_000))
+        let expiry = (0..<8).reversed().map { UInt8(truncatingIfNeeded: milliseconds >> (8 * $0)) }
+        try await client.send(
+            "SET",
+            .text("\(prefix)cache/\(key)"),
+            .bytes(expiry + entry.bytes),
+            "PX",
+            .text(String(ttl))
+        )
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardConfigReader
 import SwitchboardJournal
+import SwitchboardRedis
 import SwitchboardWire
 
 extension SwitchboardConfiguration {
@@ -69,16 +70,24 @@ extension SwitchboardConfiguration {
     }
 
     private mutating func readState(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
-        try node.requireKnownKeys(["backend", "sqlite_path", "redis_url", "on_redis_down"])
+        try node.requireKnownKeys([
+            "backend", "sqlite_path", "redis_url", "redis_prefix", "redis_timeout", "on_redis_down",
+        ])
         if let value = try node.member("backend") {
             state.backend = State.Backend(rawValue: try value.oneOf(State.Backend.allCases.map(\.rawValue)))!
         }
         if let value = try node.member("sqlite_path") { state.sqlitePath = try value.expandedString(environment) }
         if let value = try node.member("redis_url") {
             let url = try value.expandedString(environment)
-            guard url.hasPrefix("redis://") else { throw value.error("expected a redis:// URL, got '\(url)'") }
+            do {
+                _ = try RedisURL(url)
+            } catch {
+                throw value.error(error.description)
+            }
             state.redisURL = url
         }
+        if let value = try node.member("redis_prefix") { state.redisPrefix = try value.expandedString(environment) }
+        if let value = try node.member("redis_timeout") { state.redisTimeout = try value.duration() }
         if let down = try node.member("on_redis_down") {
             try down.requireKnownKeys(["cache", "limits", "budgets"])
             let choices = State.Failure.allCases.map(\.rawValue)

@@ -18,6 +18,8 @@ extension SwitchboardConfiguration {
             $0.value("backend", state.backend.rawValue)
             $0.value("sqlite_path", state.sqlitePath)
             $0.value("redis_url", Secret.maskingPassword(inURL: state.redisURL))
+            $0.value("redis_prefix", state.redisPrefix)
+            $0.value("redis_timeout", GoDuration.format(state.redisTimeout))
             $0.flow(
                 "on_redis_down",
                 [
@@ -270,7 +272,7 @@ private struct YAMLLines {
         let plainSafe =
             !force && !text.isEmpty
             && text.allSatisfy { $0.isLetter || $0.isNumber || "-_./:@${}".contains($0) }
-            && !text.hasPrefix("{") && !text.hasPrefix("@")
+            && !text.hasPrefix("{") && !text.hasPrefix("@") && !text.hasSuffix(":") && !text.contains(": ")
             && !(text.first?.isNumber == true && text.allSatisfy { $0.isNumber || "-:".contains($0) })
             && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(text.lowercased())
         if plainSafe { return text }

@@ -69,6 +69,12 @@ public struct SwitchboardConfiguration: Sendable {
         public var sqlitePath = "./switchboard.state.sqlite"
         /// The default is `redis://127.0.0.1:6379/0`.
         public var redisURL = "redis://127.0.0.1:6379/0"
+        /// Put before every key, so several deployments (or tests) can share one Redis database.
+        /// The default is `switchboard:`.
+        public var redisPrefix = "switchboard:"
+        /// How long a Redis command may take before the connection is given up (and the outage
+        /// policy applies). The default is 500 ms.
+        public var redisTimeout: Duration = .milliseconds(500)
         /// The defaults: cache open, limits open, budgets closed.
         public var onRedisDown = (cache: Failure.open, limits: Failure.open, budgets: Failure.closed)
     }

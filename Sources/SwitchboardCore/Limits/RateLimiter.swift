@@ -14,9 +14,31 @@ public struct LimitStatus: Sendable, Equatable {
     public var allowed: Bool { requests.allowed && tokens.allowed }
 }
 
-/// Per-user (per-IP when anonymous) GCRA limits on requests and tokens per minute, over the state
-/// store so every process on the host counts against the same limits.
-final class RateLimiter: Sendable {
+/// Per-user (per-IP when anonymous) limits on requests and tokens per minute.
+protocol RateLimiting: Sendable {
+    /// Takes one request and `tokens` (the call's estimate) from `subject`'s limits. When either
+    /// refuses, nothing is taken (unless `shadow`, which reports and lets the call through).
+    func admit(
+        subject: String,
+        limits: SwitchboardConfiguration.Limits.UserLimits,
+        tokens: Int,
+        shadow: Bool,
+        now: Date
+    ) async throws -> LimitStatus
+
+    /// Gives back what the call's estimate overcharged (or takes what it undercharged).
+    func settle(
+        subject: String,
+        limits: SwitchboardConfiguration.Limits.UserLimits,
+        charged: Int,
+        used: Int,
+        now: Date
+    ) async throws
+}
+
+/// GCRA limits over the state store (memory or SQLite), so every process on the host counts
+/// against the same limits, on the host's clock.
+final class RateLimiter: RateLimiting {
     static let period: Duration = .seconds(60)
     let store: any StateStore
 

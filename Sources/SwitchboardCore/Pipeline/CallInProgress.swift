@@ -325,7 +325,7 @@ extension Pipeline {
                         now: now
                     )
                 } catch {
-                    logger.warning("state store failed; token limit not settled", metadata: ["error": "\(error)"])
+                    Self.stateStoreFailed(logger, "token limit not settled", error)
                 }
             }
         }
@@ -337,7 +337,7 @@ extension Pipeline {
             do {
                 return try await budgets.settle(holds, cost: cost)
             } catch {
-                logger.warning("state store failed; budget not settled", metadata: ["error": "\(error)"])
+                Self.stateStoreFailed(logger, "budget not settled", error)
                 return []
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SwitchboardJournal
+import SwitchboardRedis
 import SwitchboardWire
 
 extension Pipeline {
@@ -60,7 +61,10 @@ extension Pipeline {
             } catch let error as SwitchboardError {
                 throw error
             } catch {
-                logger.warning("state store failed; limits not checked", metadata: ["error": "\(error)"])
+                if let refusal = stateFailed(error, checking: "limits", policy: configuration.state.onRedisDown.limits)
+                {
+                    throw await fail(&call, refusal)
+                }
             }
         }
 
@@ -116,10 +120,48 @@ extension Pipeline {
             } catch let error as SwitchboardError {
                 throw await fail(&call, error)
             } catch {
-                logger.warning("state store failed; budget not checked", metadata: ["error": "\(error)"])
+                if let refusal = stateFailed(
+                    error,
+                    checking: "budgets",
+                    policy: configuration.state.onRedisDown.budgets
+                ) {
+                    throw await fail(&call, refusal)
+                }
             }
         }
         return nil
+    }
+
+    /// What a state store failure means for the call: with Redis, `state.on_redis_down` (an
+    /// outage is logged once by the client, not per call); otherwise the call goes on, logged.
+    /// - Returns: the error to refuse the call with, or `nil` to go on without the check.
+    func stateFailed(_ error: any Error, checking what: String, policy: SwitchboardConfiguration.State.Failure)
+        -> SwitchboardError?
+    {
+        Self.stateStoreFailed(logger, "\(what) not checked", error)
+        guard redis != nil else { return nil }
+        if let redisError = error as? RedisError, redisError.isOutage {
+            guard policy == .closed else { return nil }
+            return SwitchboardError(
+                .stateUnavailable,
+                "\(what) cannot be checked: the shared state store (Redis) is unreachable and state.on_redis_down.\(what) is closed; retry shortly, or ask an operator to restore Redis",
+                retryAfter: .seconds(1),
+                cause: redisError
+            )
+        }
+        return policy == .closed
+            ? SwitchboardError(
+                .stateUnavailable,
+                "\(what) cannot be checked: the shared state store failed (\(error)); retry shortly",
+                retryAfter: .seconds(1)
+            ) : nil
+    }
+
+    /// Logs a state store failure that the call goes on without, except a Redis outage, which the
+    /// client logs once when it begins and once when it ends (never per call).
+    static func stateStoreFailed(_ logger: Logger, _ consequence: String, _ error: any Error) {
+        if let redisError = error as? RedisError, redisError.isOutage { return }
+        logger.warning("state store failed; \(consequence)", metadata: ["error": "\(error)"])
     }
 
     /// Whether the exact cache takes part in a call, under which key and for how long: a route's

@@ -77,7 +77,7 @@ extension Pipeline {
                 }
             } catch {
                 // A state store that fails must not stop calls: count the circuit as closed.
-                logger.warning("state store failed; breaker not consulted", metadata: ["error": "\(error)"])
+                Self.stateStoreFailed(logger, "breaker not consulted", error)
             }
             var upstream: (body: JSONValue, plan: Translation.Plan)
             do {
@@ -260,7 +260,7 @@ extension Pipeline {
                         now: now
                     )
                 } catch {
-                    logger.warning("state store failed; pacing skipped", metadata: ["error": "\(error)"])
+                    Self.stateStoreFailed(logger, "pacing skipped", error)
                     acquisition = .send(keys[0], headroom: Headroom())
                 }
                 switch acquisition {
@@ -352,7 +352,7 @@ extension Pipeline {
                         now: answeredAt
                     )
                 } catch {
-                    logger.warning("state store failed; headroom not updated", metadata: ["error": "\(error)"])
+                    Self.stateStoreFailed(logger, "headroom not updated", error)
                 }
             }
             if let snapshot {

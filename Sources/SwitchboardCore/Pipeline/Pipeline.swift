@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SwitchboardJournal
+import SwitchboardRedis
 import SwitchboardValidation
 import SwitchboardWire
 import Synchronization
@@ -32,7 +33,9 @@ public final class Pipeline: Sendable {
     let pacer: Pacer
     let breakers: Breakers
     let budgets: BudgetLedger
-    let limiter: RateLimiter
+    let limiter: any RateLimiting
+    /// The Redis client when `state.backend` is `redis`: its health is what `/metrics` reports.
+    public let redis: RedisClient?
     /// The exact-match cache; `nil` when `cache.exact.enabled` is false.
     public let cache: ExactCache?
     let logger: Logger
@@ -75,18 +78,33 @@ public final class Pipeline: Sendable {
         self.clock = clock
         self.random = LockedRandom(random)
         self.logger = logger
+        let state = configuration.state
+        var redis: RedisClient? = nil
         if let store {
             self.store = store
         } else {
-            switch configuration.state.backend {
+            switch state.backend {
             case .memory: self.store = MemoryStateStore()
-            case .sqlite: self.store = try SQLiteStateStore(path: configuration.state.sqlitePath)
+            case .sqlite: self.store = try SQLiteStateStore(path: state.sqlitePath)
             case .redis:
-                throw StateStoreError(
-                    "state.backend: redis is not available in this build yet; use sqlite (shared by every process on the host) or memory"
+                let url: RedisURL
+                do {
+                    url = try RedisURL(state.redisURL)
+                } catch {
+                    throw StateStoreError("state.redis_url: \(error.description)")
+                }
+                let down = state.onRedisDown
+                redis = RedisClient(
+                    url: url,
+                    commandTimeout: state.redisTimeout,
+                    outagePolicy:
+                        "the cache fails open, limits fail \(down.limits.rawValue), budgets fail \(down.budgets.rawValue) (state.on_redis_down), headroom and circuits are not shared",
+                    logger: logger
                 )
+                self.store = RedisStateStore(client: redis!, prefix: state.redisPrefix)
             }
         }
+        self.redis = redis
         self.transport =
             transport ?? HTTPProviderTransport.shared(connectTimeout: configuration.resilience.timeouts.connect)
         let resilience = configuration.resilience
@@ -97,16 +115,24 @@ public final class Pipeline: Sendable {
         pacer = Pacer(store: self.store, enabled: resilience.pacing.enabled)
         breakers = Breakers(store: self.store, settings: CircuitBreaker.Settings(resilience.breaker))
         budgets = BudgetLedger(store: self.store, settings: configuration.budgets)
-        limiter = RateLimiter(store: self.store)
         let exact = configuration.cache.exact
-        cache =
-            exact.enabled
-            ? try ExactCache(
-                maxMemory: exact.maxMemory,
-                sqlitePath: store == nil && configuration.state.backend == .sqlite
-                    ? configuration.state.sqlitePath : nil
-            ) : nil
+        var shared: (any SharedCacheTier)? = nil
+        if let redis {
+            limiter = RedisRateLimiter(client: redis, prefix: state.redisPrefix)
+            shared = RedisCacheTier(client: redis, prefix: state.redisPrefix)
+        } else {
+            limiter = RateLimiter(store: self.store)
+            if store == nil, state.backend == .sqlite, exact.enabled {
+                shared = try SQLiteCacheTier(path: state.sqlitePath)
+            }
+        }
+        cache = exact.enabled ? ExactCache(maxMemory: exact.maxMemory, shared: shared) : nil
         keys = configuration.providers.mapValues { $0.apiKeys.map(PoolKey.init) }
+    }
+
+    /// Closes the Redis connections, if any; the pipeline must not be used after.
+    public func close() async {
+        await redis?.close()
     }
 
     // MARK: - OpenAI format

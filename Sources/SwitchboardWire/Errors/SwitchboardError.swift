@@ -31,6 +31,7 @@ public struct SwitchboardError: Error, Sendable, CustomStringConvertible {
             case upstreamUnavailable = "upstream_unavailable"
             case deadlineExceeded = "deadline_exceeded"
             case journalUnavailable = "journal_unavailable"
+            case stateUnavailable = "state_unavailable"
             case shuttingDown = "shutting_down"
         }
 
@@ -70,6 +71,8 @@ public struct SwitchboardError: Error, Sendable, CustomStringConvertible {
         public static let deadlineExceeded = Code(base: .deadlineExceeded)
         /// The journal cannot record the call, and calls must be recorded.
         public static let journalUnavailable = Code(base: .journalUnavailable)
+        /// The shared state store (Redis) cannot be reached, and limits or budgets fail closed.
+        public static let stateUnavailable = Code(base: .stateUnavailable)
         /// The server is draining for shutdown.
         public static let shuttingDown = Code(base: .shuttingDown)
 
@@ -355,6 +358,17 @@ public enum ErrorTable {
             shouldRetry: true,
             sdkErrors: ("InternalServerError", "InternalServerError"),
             meaning: "durable journaling is on and the journal cannot be written (locked, disk full)"
+        ),
+        Entry(
+            code: .stateUnavailable,
+            httpStatus: 503,
+            openAIType: "server_error",
+            openAICode: "state_unavailable",
+            anthropicType: "api_error",
+            sendsRetryAfter: true,
+            shouldRetry: true,
+            sdkErrors: ("InternalServerError", "InternalServerError"),
+            meaning: "Redis (state.backend: redis) is unreachable and state.on_redis_down closes limits or budgets"
         ),
         Entry(
             code: .shuttingDown,

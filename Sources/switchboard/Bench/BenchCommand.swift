@@ -13,7 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure Switchboard on this machine and print a table (build with -c release first).",
         subcommands: [
             JournalBench.self, PipelineBench.self, BudgetBench.self, CacheBench.self, GatewayBench.self,
-            ValidationBench.self, ConsoleBench.self,
+            ValidationBench.self, ConsoleBench.self, RedisBench.self,
         ]
     )
 }
