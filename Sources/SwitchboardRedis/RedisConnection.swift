@@ -41,31 +41,69 @@ struct RedisRequest {
     var bytes: ByteBuffer
     var promise: EventLoopPromise<RESPValue>
     var name: String
+    var timeout: TimeAmount
 }
 
 /// Pairs replies with commands in order (RESP answers in the order asked), so any number of
 /// commands can be in flight on one connection: pipelining.
+///
+/// Timeouts cost one timer per connection, not one per command: it is set for the oldest
+/// command's deadline and, when it fires, either gives the connection up (that command is late;
+/// replies after it would no longer line up) or moves on to the new oldest.
 final class RedisCommandHandler: ChannelDuplexHandler {
     typealias InboundIn = RESPValue
     typealias OutboundIn = RedisRequest
     typealias OutboundOut = ByteBuffer
 
-    private var waiting = CircularBuffer<EventLoopPromise<RESPValue>>(initialCapacity: 16)
+    private struct Waiting {
+        var promise: EventLoopPromise<RESPValue>
+        var name: String
+        var deadline: NIODeadline
+    }
+
+    private var waiting = CircularBuffer<Waiting>(initialCapacity: 16)
+    private var flushPending = false
+    private var timer: Scheduled<Void>?
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        waiting.append(request.promise)
+        waiting.append(Waiting(promise: request.promise, name: request.name, deadline: .now() + request.timeout))
+        if timer == nil { armTimer(context: context) }
         context.write(wrapOutboundOut(request.bytes), promise: promise)
+        // One flush (one system call) for every command written in this turn of the event loop.
+        guard !flushPending else { return }
+        flushPending = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushPending = false
+            context.flush()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = unwrapInboundIn(data)
-        guard let promise = waiting.popFirst() else {
+        guard let answered = waiting.popFirst() else {
             // A reply nobody asked for: the stream is out of step.
-            context.fireErrorCaught(RedisError.unexpectedReply("a reply with no command waiting"))
+            errorCaught(context: context, error: RedisError.unexpectedReply("a reply with no command waiting"))
             return
         }
-        promise.succeed(reply)
+        answered.promise.succeed(reply)
+    }
+
+    /// Sets the timer for the oldest command's deadline (none when nothing waits).
+    private func armTimer(context: ChannelHandlerContext) {
+        guard let oldest = waiting.first else {
+            timer = nil
+            return
+        }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: oldest.deadline) {
+            self.timer = nil
+            guard let oldest = self.waiting.first else { return }
+            if oldest.deadline <= .now() {
+                self.errorCaught(context: context, error: RedisError.timedOut(command: oldest.name))
+            } else {
+                self.armTimer(context: context)
+            }
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -79,7 +117,9 @@ final class RedisCommandHandler: ChannelDuplexHandler {
     }
 
     private func failAll(_ error: RedisError) {
-        while let promise = waiting.popFirst() { promise.fail(error) }
+        timer?.cancel()
+        timer = nil
+        while let waiting = waiting.popFirst() { waiting.promise.fail(error) }
     }
 }
 
@@ -144,17 +184,13 @@ final class RedisConnection: Sendable {
         var bytes = channel.allocator.buffer(capacity: 64)
         RESPEncoder.write(arguments, into: &bytes)
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        let channel = channel
-        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-            // Replies after this one would no longer line up with their commands: the connection
-            // is given up, failing everything waiting on it.
-            channel.pipeline.fireErrorCaught(RedisError.timedOut(command: name))
-        }
-        promise.futureResult.whenComplete { _ in deadline.cancel() }
         // A write that fails (the connection closed meanwhile) never reaches the handler's queue.
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { _ in promise.fail(RedisError.connectionClosed) }
-        channel.writeAndFlush(RedisRequest(bytes: bytes, promise: promise, name: name), promise: written)
+        channel.write(
+            RedisRequest(bytes: bytes, promise: promise, name: name, timeout: TimeAmount(timeout)),
+            promise: written
+        )
         return try await promise.futureResult.get()
     }
 }

@@ -102,6 +102,8 @@ struct ConfigurationTests {
         ("budgets:\n  tenants:\n    acme: { soft: 20 }\n", 3, "budgets.tenants.acme", "needs a hard limit"),
         ("resilience:\n  timeouts: { total: 0s }\n", 2, "resilience.timeouts.total", "longer than zero"),
         ("providers:\n  mistral:\n    base_url: https://api.mistral.ai\n", 3, "providers.mistral", "kind: openai"),
+        ("state:\n  redis_url: rediss://cache:6380\n", 2, "state.redis_url", "TLS"),
+        ("state:\n  redis_url: redis://:pw@cache/zero\n", 2, "state.redis_url", "database must be a number"),
     ])
     func errorsNameTheLineTheKeyAndTheFix(yaml: String, line: Int, keyPath: String, fix: String) throws {
         do {

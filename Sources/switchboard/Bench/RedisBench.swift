@@ -101,6 +101,7 @@ struct RedisBench: AsyncParsableCommand {
         let update: @Sendable (Int) async throws -> Void = { index in
             _ = try await store.update("budget/bench/\(index % 1_000)", as: BudgetAccount.self) { account in
                 var budget = account ?? BudgetAccount()
+                defer { account = budget }
                 return budget.reserve(1_000, limit: .max, now: now)
             }
         }
