@@ -295,6 +295,7 @@ let package = Package(
                 "SwitchboardConsole",
                 "SwitchboardCore",
                 "SwitchboardJournal",
+                "SwitchboardSimulator",
                 "SwitchboardTesting",
                 "SwitchboardWire",
                 .product(name: "Logging", package: "swift-log"),

@@ -8,6 +8,7 @@ public enum Screen: Sendable, Equatable {
     case calls
     case detail(String)
     case help
+    case playground
 }
 
 /// What a key does.
@@ -16,6 +17,9 @@ enum Action: Equatable {
     case window(ConsoleWindow)
     case up, down, pageUp, pageDown, open, theme
     case filter, command, session, copyID, copyJSON, nextPane, sort
+    case playground, replay
+    /// Listed in the footer and help; the playground handles the key itself.
+    case playgroundKey
 }
 
 /// One binding: the keys, where it applies, what the footer and the help say. The one registry
@@ -31,122 +35,158 @@ struct Binding {
 }
 
 enum Keymap {
-    static let bindings: [Binding] = [
-        Binding(keys: [.character("?")], label: "? help", help: "show or hide this help", action: .help),
-        Binding(
-            keys: [.enter],
-            label: "Enter drill in",
-            help: "open the selected call",
-            action: .open,
-            screens: [.overview, .calls]
-        ),
-        Binding(
-            keys: [.character("c")],
-            label: "c calls",
-            help: "every call, newest first",
-            action: .calls,
-            screens: [.overview]
-        ),
-        Binding(
-            keys: [.character("/")],
-            label: "/ filter",
-            help: "filter calls: user:alice status:error model:gpt-4o route:default text:refund",
-            action: .filter,
-            screens: [.overview, .calls]
-        ),
-        Binding(
-            keys: [.character(":")],
-            label: ": command",
-            help: "command: window 1h · theme light · user alice · filter … · quit",
-            action: .command
-        ),
-        Binding(
-            keys: [.character("s")],
-            label: "s session",
-            help: "the other calls of this call's session, in order",
-            action: .session,
-            screens: [.detail("")]
-        ),
-        Binding(
-            keys: [.character("y")],
-            label: "y copy id",
-            help: "copy the request id (OSC 52)",
-            action: .copyID,
-            screens: [.detail("")]
-        ),
-        Binding(
-            keys: [.character("Y")],
-            label: "",
-            help: "copy the call's request as JSON (OSC 52, up to 64 KB)",
-            action: .copyJSON,
-            screens: [.detail("")],
-            inFooter: false
-        ),
-        Binding(
-            keys: [.tab],
-            label: "Tab pane",
-            help: "move between the error stream and spend per user (Enter on a user lists their calls)",
-            action: .nextPane,
-            screens: [.overview]
-        ),
-        Binding(
-            keys: [.character("s")],
-            label: "s sort",
-            help: "sort the calls: newest, slowest, costliest, most tokens",
-            action: .sort,
-            screens: [.calls]
-        ),
-        Binding(
-            keys: [.character("o")],
-            label: "o overview",
-            help: "back to the overview",
-            action: .overview,
-            screens: [.calls]
-        ),
-        Binding(
-            keys: [.character("f")],
-            label: "f freeze",
-            help: "stop following the journal (it keeps being read)",
-            action: .freeze,
-            screens: [.overview, .calls]
-        ),
-        Binding(
-            keys: ConsoleWindow.allCases.map { .character(Character(String($0.rawValue))) },
-            label: "1-6 window",
-            help: "window: 1 5m · 2 15m · 3 1h · 4 6h · 5 24h · 6 7d",
-            action: .window(.fiveMinutes),
-            screens: [.overview]
-        ),
-        Binding(
-            keys: [.character("j"), .down],
-            label: "j/k move",
-            help: "select the next / previous row, scroll",
-            action: .down
-        ),
-        Binding(keys: [.character("k"), .up], label: "", help: "", action: .up, inFooter: false),
-        Binding(
-            keys: [.pageDown, .character(" ")],
-            label: "",
-            help: "a page down",
-            action: .pageDown,
-            inFooter: false
-        ),
-        Binding(keys: [.pageUp], label: "", help: "a page up", action: .pageUp, inFooter: false),
-        Binding(
-            keys: [.character("t")],
-            label: "t theme",
-            help: "next theme (default, light, high-contrast, amber, mono)",
-            action: .theme
-        ),
-        Binding(
-            keys: [.escape],
-            label: "Esc back",
-            help: "back to the previous screen",
-            action: .back,
-            screens: [.calls, .help]
-        ),
-        Binding(keys: [.character("q")], label: "q quit", help: "quit (back, on an inner screen)", action: .quit),
-    ]
+    static let bindings: [Binding] =
+        [
+            Binding(keys: [.character("?")], label: "? help", help: "show or hide this help", action: .help),
+            Binding(
+                keys: [.enter],
+                label: "Enter drill in",
+                help: "open the selected call",
+                action: .open,
+                screens: [.overview, .calls]
+            ),
+            Binding(
+                keys: [.character("c")],
+                label: "c calls",
+                help: "every call, newest first",
+                action: .calls,
+                screens: [.overview]
+            ),
+            Binding(
+                keys: [.character("/")],
+                label: "/ filter",
+                help: "filter calls: user:alice status:error model:gpt-4o route:default text:refund",
+                action: .filter,
+                screens: [.overview, .calls]
+            ),
+            Binding(
+                keys: [.character(":")],
+                label: ": command",
+                help: "command: window 1h · theme light · user alice · filter … · quit",
+                action: .command
+            ),
+            Binding(
+                keys: [.character("s")],
+                label: "s session",
+                help: "the other calls of this call's session, in order",
+                action: .session,
+                screens: [.detail("")]
+            ),
+            Binding(
+                keys: [.character("y")],
+                label: "y copy id",
+                help: "copy the request id (OSC 52)",
+                action: .copyID,
+                screens: [.detail("")]
+            ),
+            Binding(
+                keys: [.character("Y")],
+                label: "",
+                help: "copy the call's request as JSON (OSC 52, up to 64 KB)",
+                action: .copyJSON,
+                screens: [.detail("")],
+                inFooter: false
+            ),
+            Binding(
+                keys: [.tab],
+                label: "Tab pane",
+                help: "move between the error stream and spend per user (Enter on a user lists their calls)",
+                action: .nextPane,
+                screens: [.overview]
+            ),
+            Binding(
+                keys: [.character("s")],
+                label: "s sort",
+                help: "sort the calls: newest, slowest, costliest, most tokens",
+                action: .sort,
+                screens: [.calls]
+            ),
+            Binding(
+                keys: [.character("o")],
+                label: "o overview",
+                help: "back to the overview",
+                action: .overview,
+                screens: [.calls]
+            ),
+            Binding(
+                keys: [.character("f")],
+                label: "f freeze",
+                help: "stop following the journal (it keeps being read)",
+                action: .freeze,
+                screens: [.overview, .calls]
+            ),
+            Binding(
+                keys: ConsoleWindow.allCases.map { .character(Character(String($0.rawValue))) },
+                label: "1-6 window",
+                help: "window: 1 5m · 2 15m · 3 1h · 4 6h · 5 24h · 6 7d",
+                action: .window(.fiveMinutes),
+                screens: [.overview]
+            ),
+            Binding(
+                keys: [.character("j"), .down],
+                label: "j/k move",
+                help: "select the next / previous row, scroll",
+                action: .down
+            ),
+            Binding(keys: [.character("k"), .up], label: "", help: "", action: .up, inFooter: false),
+            Binding(
+                keys: [.pageDown, .character(" ")],
+                label: "",
+                help: "a page down",
+                action: .pageDown,
+                inFooter: false
+            ),
+            Binding(keys: [.pageUp], label: "", help: "a page up", action: .pageUp, inFooter: false),
+            Binding(
+                keys: [.character("t")],
+                label: "t theme",
+                help: "next theme (default, light, high-contrast, amber, mono)",
+                action: .theme
+            ),
+            Binding(
+                keys: [.escape],
+                label: "Esc back",
+                help: "back to the previous screen",
+                action: .back,
+                screens: [.calls, .help]
+            ),
+            Binding(
+                keys: [.character("p")],
+                label: "p playground",
+                help: "the prompt playground: edit a prompt, send it through the pipeline, compare routes",
+                action: .playground,
+                screens: [.overview, .calls, .detail("")]
+            ),
+            Binding(
+                keys: [.character("r")],
+                label: "r replay",
+                help: "open this call's request in the playground, to send it again",
+                action: .replay,
+                screens: [.detail("")]
+            ),
+            Binding(
+                keys: [.character("q"), .control("c")],
+                label: "q quit",
+                help: "quit (back, on an inner screen)",
+                action: .quit
+            ),
+        ] + playgroundBindings
+
+    /// The playground's keys, for its footer and the help; typing goes to the focused editor.
+    static let playgroundBindings: [Binding] = [
+        ("Ctrl-S", "send", "send the prompt (to both routes when comparing)", Key.control("s")),
+        ("Ctrl-R", "route", "next route or model", .control("r")),
+        ("Ctrl-K", "compare", "compare with another route side by side (again: the next, then off)", .control("k")),
+        ("Ctrl-T", "temp", "temperature: default, 0, 0.2, 0.7, 1", .control("t")),
+        ("Ctrl-N", "max", "max tokens: 100, 400, 1000, 4000", .control("n")),
+        ("Ctrl-O", "stream", "stream on or off", .control("o")),
+        ("Ctrl-G", "schema", "response format: a JSON Schema file (again: back to text)", .control("g")),
+        ("Tab", "field", "system prompt or user message", .tab),
+        ("Esc", "cancel/back", "cancel the call in flight (upstream too), else back", .escape),
+        ("Ctrl-Z", "undo", "undo (Ctrl-Y redo); Ctrl-W deletes a word, Alt-b/f or Ctrl-←/→ jump words", .control("z")),
+    ].map { key, label, help, binding in
+        Binding(keys: [binding], label: "\(key) \(label)", help: help, action: .playgroundKey, screens: [.playground])
+    }
 
     static func applies(_ binding: Binding, on screen: Screen) -> Bool {
         binding.screens.isEmpty
@@ -167,6 +207,7 @@ enum Keymap {
     }
 
     static func footer(on screen: Screen) -> [Binding] {
+        if screen == .playground { return playgroundBindings }
         var list = bindings.filter { $0.inFooter && applies($0, on: screen) }
         if case .detail = screen {
             list = list.filter { $0.action != .open }
@@ -209,13 +250,20 @@ public final class ConsoleApp {
     public private(set) var focus: OverviewFocus = .errors
     public private(set) var sort: CallSort = .newest
     private var dirty = true
+    /// The prompt playground (`p`, or `r` on a call).
+    public let playground: PlaygroundState
+    /// The width the playground's editors wrap at, as last drawn.
+    private var editorWidth = 78
 
+    /// - Parameter sender: where the playground sends (the core in this process, or a gateway);
+    ///   `nil` leaves the playground unable to send.
     public init(
         journal: ConsoleJournal,
         configuration: SwitchboardConfiguration,
         theme: Theme,
         ascii: Bool,
         window: ConsoleWindow = .fifteenMinutes,
+        sender: (any PlaygroundSender)? = nil,
         now: @escaping () -> Date = Date.init
     ) {
         self.journal = journal
@@ -224,6 +272,7 @@ public final class ConsoleApp {
         self.glyphs = ascii ? .ascii : .unicode
         self.window = window
         self.now = now
+        self.playground = PlaygroundState(sender: sender, now: now)
     }
 
     public var screen: Screen { screens.last ?? .overview }
@@ -257,6 +306,7 @@ public final class ConsoleApp {
     public func handle(_ key: Key) -> Bool {
         if key == .resize { return true }
         if prompt != nil { return typed(key) }
+        if screen == .playground { return playgroundKey(key) }
         guard let action = Keymap.action(for: key, on: screen) else { return false }
         message = nil
         switch action {
@@ -295,6 +345,20 @@ public final class ConsoleApp {
             sort = sort.next
             calls = sort.apply(to: calls)
             selected = 0
+        case .playground:
+            screens.append(.playground)
+        case .replay:
+            guard case .detail(let requestID) = screen, let detail = details[requestID] else { return false }
+            do {
+                playground.load(try ReplayRequest(journaled: detail.requestBody))
+                screens.append(.playground)
+                message = ("\(requestID) loaded: Ctrl-S sends it again", .accent)
+                return true
+            } catch {
+                message = (error.message, .crit)
+            }
+        case .playgroundKey:
+            break
         case .open:
             if screen == .overview, focus == .spend {
                 guard let spend = snapshot?.spend, spend.indices.contains(selected) else { return false }
@@ -347,6 +411,26 @@ public final class ConsoleApp {
         return true
     }
 
+    /// A key on the playground screen: the playground's own, else Ctrl-C quits.
+    private func playgroundKey(_ key: Key) -> Bool {
+        message = nil
+        switch playground.handle(key, width: editorWidth) {
+        case .handled:
+            break
+        case .ignored:
+            guard key == .control("c") else { return false }
+            quitting = true
+        case .back:
+            screens.removeLast()
+        case .askSchema:
+            prompt = ("s", "")
+        case .message(let text, let role):
+            message = (text, role)
+        }
+        dirty = true
+        return true
+    }
+
     /// A key while a `/` filter or `:` command is being typed.
     private func typed(_ key: Key) -> Bool {
         guard var line = prompt else { return false }
@@ -362,9 +446,17 @@ public final class ConsoleApp {
             }
         case .enter:
             prompt = nil
-            if line.kind == "/" { applyFilter(line.text) } else { run(command: line.text) }
+            switch line.kind {
+            case "/": applyFilter(line.text)
+            case "s":
+                if case .message(let text, let role) = playground.loadSchema(path: line.text) { message = (text, role) }
+            default: run(command: line.text)
+            }
         case .character(let character):
             line.text.append(character)
+            prompt = line
+        case .paste(let text):
+            line.text += text.filter { $0 != "\n" && $0 != "\r" }
             prompt = line
         default:
             return false
@@ -489,6 +581,10 @@ public final class ConsoleApp {
                 .joined(separator: " · ").nilIfEmpty
             CallsView(calls: calls, selected: selected, glyphs: glyphs, frozen: frozen, scope: scope)
                 .render(into: &buffer, top: 2)
+        case .playground:
+            // The editors' insides, less the column kept for the cursor (as PlaygroundView draws).
+            editorWidth = max(2, width - 5)
+            PlaygroundView(state: playground, glyphs: glyphs).render(into: &buffer)
         case .detail(let requestID):
             if let detail = details[requestID] {
                 CallDetailView(detail: detail, scroll: scroll, glyphs: glyphs).render(into: &buffer, top: 0)
@@ -513,7 +609,7 @@ public final class ConsoleApp {
             let room = buffer.width - CellBuffer.columns(of: hint) - 2
             let shown = String(prompt.text.suffix(max(0, room)))
             let used = buffer.put(
-                [Span(String(prompt.kind), .key), Span(shown + "▏", .heading)],
+                [Span(prompt.kind == "s" ? "schema file: " : String(prompt.kind), .key), Span(shown + "▏", .heading)],
                 x: 0,
                 y: y,
                 limit: buffer.width
@@ -603,7 +699,12 @@ public final class ConsoleApp {
         case .home: "Home"
         case .end: "End"
         case .backspace: "Bksp"
-        case .resize: ""
+        case .delete: "Del"
+        case .control(let character): "Ctrl-" + String(character).uppercased()
+        case .alt(let character): "Alt-" + String(character)
+        case .wordLeft: "Ctrl-←"
+        case .wordRight: "Ctrl-→"
+        case .paste, .resize: ""
         }
     }
 
@@ -614,16 +715,19 @@ public final class ConsoleApp {
         onTheme = { terminal.apply($0) }
         reload()
         while !quitting {
+            if playground.drain() { dirty = true }
             if dirty {
                 terminal.draw(frame(width: terminal.width, height: terminal.height))
                 dirty = false
             }
-            if let key = terminal.readKey(timeout: refresh) {
+            // An answer streaming in is drawn as it comes, not at the journal's pace.
+            if let key = terminal.readKey(timeout: playground.isRunning ? .milliseconds(30) : refresh) {
                 if handle(key) { dirty = true }
                 continue
             }
             if !frozen, journal.changed() { reload() }
         }
+        playground.cancel()
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SwitchboardJournal
+import SwitchboardSimulator
 import SwitchboardTesting
 import SwitchboardWire
 import Testing
@@ -79,6 +80,112 @@ import Testing
         try await keys("?", "q")
         _ = try await poll("the console quitting") {
             try await Self.tmux(["has-session", "-t", session]).status != 0 ? true : nil
+        }
+    }
+}
+
+/// The playground in the real console in tmux: typed, sent, streamed, journaled.
+@Suite struct PlaygroundTmuxTests {
+    /// A configuration for the simulator at `baseURL`, journaling to `directory`.
+    static func configuration(_ directory: String, baseURL: String) throws -> String {
+        let path = "\(directory)/switchboard.yaml"
+        try """
+        journal: { path: \(directory)/journal.sqlite, store_bodies: full }
+        state: { backend: sqlite, sqlite_path: \(directory)/state.sqlite }
+        providers:
+          openai: { base_url: "\(baseURL)", api_key: sk-sim-playground-openai }
+          anthropic: { base_url: "\(baseURL)", api_key: sk-sim-playground-anthropic }
+        routes:
+          default: { targets: [openai/gpt-4o-mini, anthropic/claude-haiku-4-5] }
+        console: { user: oncall }
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Opens the playground in tmux with `arguments`, sends a prompt, waits for the answer and
+    /// quits; returns the request id the figures line showed.
+    static func sendFromThePlayground(_ arguments: String, environment: String = "") async throws -> String {
+        let session = "sbplay-\(UUID().uuidString.prefix(8))"
+        let command = "env TERM=xterm-256color LANG=C.UTF-8 \(environment) \(switchboardBinary) console \(arguments)"
+        try await ConsoleTmuxTests.tmux(["new-session", "-d", "-s", session, "-x", "150", "-y", "40", command])
+        defer {
+            if let kill = try? ChildProcess.spawn(["tmux", "kill-session", "-t", session], errors: .null) {
+                Task { _ = await kill.wait() }
+            }
+        }
+        func screen() async throws -> String {
+            try await ConsoleTmuxTests.tmux(["capture-pane", "-p", "-t", session]).output
+        }
+        func keys(_ keys: String...) async throws {
+            try await ConsoleTmuxTests.tmux(["send-keys", "-t", session] + keys)
+        }
+
+        _ = try await poll("the overview") { try await screen().contains("Rate-limit headroom") ? true : nil }
+        try await keys("p")
+        _ = try await poll("the playground") { try await screen().contains("Playground · route") ? true : nil }
+        try await keys("-l", "How long is the refund window? 返金")
+        try await keys("Tab")
+        try await keys("-l", "You are the support assistant.")
+        _ = try await poll("the typed prompt") { try await screen().contains("返金") ? true : nil }
+        try await keys("C-s")
+        let shown = try await poll("the answer", timeout: .seconds(30)) { () async throws -> String? in
+            let text = try await screen()
+            return text.contains("Answer · done") ? text : nil
+        }
+        #expect(shown.contains("You are the support assistant."))
+        let requestID = try #require(shown.firstMatch(of: /req_[0-9a-f]{24}/).map { String($0.output) })
+        try await keys("Escape")
+        _ = try await poll("the overview again") { try await screen().contains("Rate-limit headroom") ? true : nil }
+        try await keys("q")
+        _ = try await poll("the console quitting") {
+            try await ConsoleTmuxTests.tmux(["has-session", "-t", session]).status != 0 ? true : nil
+        }
+        return requestID
+    }
+
+    @Test func aPromptSentFromThePlaygroundIsJournaledAsAPlaygroundCall() async throws {
+        let directory = try temporaryDirectory()
+        try await withSimulator { fixture in
+            let configuration = try Self.configuration(directory, baseURL: fixture.baseURL)
+            let requestID = try await Self.sendFromThePlayground("--config \(configuration)")
+            let row = try #require(
+                try JournalReader.open(path: "\(directory)/journal.sqlite").call(requestID: requestID)
+            )
+            #expect(row.summary.origin == "playground" && row.summary.userID == "oncall")
+            #expect(row.requestBody?.contains("返金") == true)
+            #expect(fixture.simulator.stats.snapshot.requests == 1)
+        }
+    }
+
+    @Test func viaAGatewayTheCallIsTheGatewaysAndBilledToTheKey() async throws {
+        let directory = try temporaryDirectory()
+        try await withSimulator { fixture in
+            let configuration = try Self.configuration(directory, baseURL: fixture.baseURL)
+            let made = try await switchboard(["keys", "create", "--config", configuration, "--user", "keyholder"])
+            let secret = try #require(made.output.firstMatch(of: /secret: (\S+)/).map { String($0.output.1) })
+            let gatewayOutput = "\(directory)/gateway.out"
+            let gateway = try startSwitchboard(
+                ["gateway", "--config", configuration, "--port", "0"],
+                outputFile: gatewayOutput
+            )
+            defer {
+                gateway.signal(SIGTERM)
+                Task { _ = await gateway.wait() }
+            }
+            let url = try await poll("the gateway's banner") { () -> String? in
+                let text = (try? String(contentsOfFile: gatewayOutput, encoding: .utf8)) ?? ""
+                return text.firstMatch(of: /listening on (http:\/\/\S+)/).map { String($0.output.1) }
+            }
+            // The console's own configuration journals elsewhere: the gateway journals the call.
+            // The key from the environment: other users can read a process's arguments.
+            let requestID = try await Self.sendFromThePlayground(
+                "--config \(configuration) --via-gateway \(url)",
+                environment: "SWITCHBOARD_GATEWAY_KEY=\(secret)"
+            )
+            let row = try #require(
+                try JournalReader.open(path: "\(directory)/journal.sqlite").call(requestID: requestID)
+            )
+            #expect(row.summary.origin == "gateway" && row.summary.userID == "keyholder")
         }
     }
 }

@@ -103,6 +103,7 @@ struct ConfigurationTests {
         ("resilience:\n  timeouts: { total: 0s }\n", 2, "resilience.timeouts.total", "longer than zero"),
         ("providers:\n  mistral:\n    base_url: https://api.mistral.ai\n", 3, "providers.mistral", "kind: openai"),
         ("state:\n  redis_url: rediss://cache:6380\n", 2, "state.redis_url", "TLS"),
+        ("state:\n  on_redis_down: { cache: closed }\n", 2, "state.on_redis_down.cache", "always fails open"),
         ("state:\n  redis_url: redis://:pw@cache/zero\n", 2, "state.redis_url", "database must be a number"),
     ])
     func errorsNameTheLineTheKeyAndTheFix(yaml: String, line: Int, keyPath: String, fix: String) throws {

@@ -9,6 +9,8 @@ struct RedisClientTests {
         let url = if let url { url } else { try await RedisServer.sharedURL() }
         return RedisClient(
             url: try RedisURL(url),
+            // Generous: other suites keep both cores busy (the timeout test sets its own).
+            commandTimeout: .seconds(10),
             reconnectBackoff: .milliseconds(10),
             logger: logger?.logger() ?? quietLogger
         )

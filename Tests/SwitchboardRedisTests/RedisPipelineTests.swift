@@ -199,7 +199,11 @@ struct RedisPipelineTests {
     }
 
     @Test func theRedisLimiterDecidesAsTheGCRADoes() async throws {
-        let client = RedisClient(url: try RedisURL(try await RedisServer.sharedURL()), logger: quietLogger)
+        let client = RedisClient(
+            url: try RedisURL(try await RedisServer.sharedURL()),
+            commandTimeout: .seconds(10),
+            logger: quietLogger
+        )
         let limiter = RedisRateLimiter(client: client, prefix: RedisServer.uniquePrefix())
         let limits = SwitchboardConfiguration.Limits.UserLimits(rpm: 3, tpm: 1_000)
         func admit(_ subject: String, tokens: Int, shadow: Bool = false) async throws -> LimitStatus {
@@ -240,7 +244,7 @@ struct RedisPipelineTests {
     @Test func concurrentDecisionsBatchedTogetherGrantExactlyTheLimit() async throws {
         let url = try RedisURL(try await RedisServer.sharedURL())
         let prefix = RedisServer.uniquePrefix()
-        let clients = (0..<2).map { _ in RedisClient(url: url, logger: quietLogger) }
+        let clients = (0..<2).map { _ in RedisClient(url: url, commandTimeout: .seconds(10), logger: quietLogger) }
         let limiters = clients.map { RedisRateLimiter(client: $0, prefix: prefix) }
         let limits = SwitchboardConfiguration.Limits.UserLimits(rpm: 50, tpm: 1_000_000)
         // 400 at once from two limiters (two hosts' worth of batches) on two subjects.
@@ -270,7 +274,10 @@ struct RedisPipelineTests {
         let url = try RedisURL(try await RedisServer.sharedURL())
         let prefix = RedisServer.uniquePrefix()
         let stores = (0..<2).map { _ in
-            RedisStateStore(client: RedisClient(url: url, logger: quietLogger), prefix: prefix)
+            RedisStateStore(
+                client: RedisClient(url: url, commandTimeout: .seconds(10), logger: quietLogger),
+                prefix: prefix
+            )
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {

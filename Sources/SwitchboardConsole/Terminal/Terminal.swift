@@ -6,7 +6,15 @@ import Synchronization
 /// A key the operator pressed.
 public enum Key: Sendable, Equatable {
     case character(Character)
-    case up, down, left, right, enter, escape, tab, backTab, pageUp, pageDown, home, end, backspace, resize
+    /// Ctrl with a letter (`control("s")` for Ctrl-S).
+    case control(Character)
+    /// Alt (or Esc then a key) with a character.
+    case alt(Character)
+    /// Text the terminal delivered as one bracketed paste.
+    case paste(String)
+    case up, down, left, right, enter, escape, tab, backTab, pageUp, pageDown, home, end, backspace, delete, resize
+    /// Ctrl-← and Ctrl-→.
+    case wordLeft, wordRight
 }
 
 /// Where frames go and keys come from: curses on a real terminal, a headless screen in tests.
@@ -81,10 +89,14 @@ public final class CursesTerminal: Terminal {
         setlocale(LC_ALL, "")
         setenv("ESCDELAY", "25", 1)
         initscr()
-        cbreak()
+        // Raw: Ctrl-S, Ctrl-Q, Ctrl-Z and Ctrl-C come as keys (the playground sends with Ctrl-S;
+        // Ctrl-C quits through the app, which restores the terminal).
+        raw()
         noecho()
         keypad(sb_stdscr(), true)
         curs_set(0)
+        // Bracketed paste: pasted text arrives between markers, as one key, not as typing.
+        FileHandle.standardOutput.write(Data("\u{1B}[?2004h".utf8))
         self.colour = colour && has_colors()
         if self.colour {
             start_color()
@@ -116,6 +128,7 @@ public final class CursesTerminal: Terminal {
     }
 
     deinit {
+        FileHandle.standardOutput.write(Data("\u{1B}[?2004l".utf8))
         endwin()
     }
 
@@ -146,9 +159,32 @@ public final class CursesTerminal: Terminal {
 
     public func readKey(timeout wait: Duration) -> Key? {
         CNCurses.timeout(Int32(wait.secondsDouble * 1000))
-        let code = getch()
+        guard let (code, isKey) = nextCode() else { return nil }
+        if isKey { return Self.key(code: code) }
         switch code {
-        case ERR: return nil
+        case 27: return escapeSequence()
+        case 127, 8: return .backspace
+        case 10, 13: return .enter
+        case 9: return .tab
+        case 1...26: return .control(Character(Unicode.Scalar(UInt8(code) + 96)))
+        default:
+            guard code >= 32, let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+
+    /// The next character or key code (`isKey` for a function key), waiting as set by `timeout`.
+    private func nextCode() -> (code: Int32, isKey: Bool)? {
+        var character: wint_t = 0
+        switch get_wch(&character) {
+        case KEY_CODE_YES: return (Int32(character), true)
+        case OK: return (Int32(character), false)
+        default: return nil
+        }
+    }
+
+    private static func key(code: Int32) -> Key? {
+        switch code {
         case KEY_UP: return .up
         case KEY_DOWN: return .down
         case KEY_LEFT: return .left
@@ -158,16 +194,44 @@ public final class CursesTerminal: Terminal {
         case KEY_HOME: return .home
         case KEY_END: return .end
         case KEY_BTAB: return .backTab
-        case KEY_BACKSPACE, 127, 8: return .backspace
-        case KEY_ENTER, 10, 13: return .enter
-        case 9: return .tab
-        case 27: return .escape
-        case sb_key_resize():
-            previous = nil
-            return .resize
+        case KEY_BACKSPACE: return .backspace
+        case KEY_DC: return .delete
+        case KEY_ENTER: return .enter
+        case sb_key_resize(): return .resize
         default:
-            guard code > 0, code < 0x110000, let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
-            return .character(Character(scalar))
+            // Modified arrows have codes of their own, named by terminfo: kLFT5 is Ctrl-←.
+            guard let name = keyname(code).map({ String(cString: $0) }) else { return nil }
+            if name.hasPrefix("kLFT") { return .wordLeft }
+            if name.hasPrefix("kRIT") { return .wordRight }
+            return nil
         }
+    }
+
+    /// After Esc: a bracketed paste (`[200~ … ESC[201~`), Alt with a key, or Esc alone.
+    private func escapeSequence() -> Key {
+        CNCurses.timeout(25)
+        guard let (first, isKey) = nextCode(), !isKey else { return .escape }
+        guard first == 91 /* [ */ else {
+            return Unicode.Scalar(UInt32(first)).map { .alt(Character($0)) } ?? .escape
+        }
+        var sequence = ""
+        while sequence.count < 8, let (code, isKey) = nextCode(), !isKey, let scalar = Unicode.Scalar(UInt32(code)) {
+            sequence.unicodeScalars.append(scalar)
+            if scalar == "~" || scalar.properties.isAlphabetic { break }
+        }
+        guard sequence == "200~" else { return .escape }
+        // The paste, to its end marker (bounded: a terminal that never ends it loses nothing
+        // typed after 1 MB).
+        CNCurses.timeout(100)
+        var pasted = String.UnicodeScalarView()
+        while pasted.count < 1 << 20, let (code, isKey) = nextCode() {
+            guard !isKey, let scalar = Unicode.Scalar(UInt32(code)) else { continue }
+            pasted.append(scalar)
+            if pasted.count >= 6, String(String.UnicodeScalarView(pasted.suffix(6))) == "\u{1B}[201~" {
+                pasted.removeLast(6)
+                break
+            }
+        }
+        return .paste(String(pasted))
     }
 }

@@ -93,6 +93,11 @@ extension SwitchboardConfiguration {
             let choices = State.Failure.allCases.map(\.rawValue)
             if let value = try down.member("cache") {
                 state.onRedisDown.cache = State.Failure(rawValue: try value.oneOf(choices))!
+                guard state.onRedisDown.cache == .open else {
+                    throw value.error(
+                        "the cache always fails open (a lookup Redis cannot answer is a miss, and the call goes to the provider); write 'open' or leave it out"
+                    )
+                }
             }
             if let value = try down.member("limits") {
                 state.onRedisDown.limits = State.Failure(rawValue: try value.oneOf(choices))!
