@@ -160,9 +160,9 @@ enum Keymap {
             Binding(
                 keys: [.character("r")],
                 label: "r replay",
-                help: "open this call's request in the playground, to send it again",
+                help: "open the call's request in the playground, to send it again (or change it first)",
                 action: .replay,
-                screens: [.detail("")]
+                screens: [.overview, .calls, .detail("")]
             ),
             Binding(
                 keys: [.character("q"), .control("c")],
@@ -348,7 +348,7 @@ public final class ConsoleApp {
         case .playground:
             screens.append(.playground)
         case .replay:
-            guard case .detail(let requestID) = screen, let detail = details[requestID] else { return false }
+            guard let requestID = selectedRequestID(), let detail = loadDetail(requestID) else { return false }
             do {
                 playground.load(try ReplayRequest(journaled: detail.requestBody))
                 screens.append(.playground)
@@ -365,12 +365,8 @@ public final class ConsoleApp {
                 applyFilter("user:\(spend[selected].user)")
                 break
             }
-            let list = screen == .calls ? calls : (snapshot?.errors ?? [])
-            guard list.indices.contains(selected) else { return false }
-            let requestID = list[selected].requestID
-            if details[requestID] == nil, let detail = journal.read({ try $0.call(requestID: requestID) }) ?? nil {
-                details[requestID] = detail
-            }
+            guard let requestID = selectedRequestID() else { return false }
+            loadDetail(requestID)
             scroll = 0
             screens.append(.detail(requestID))
         case .theme:
@@ -409,6 +405,27 @@ public final class ConsoleApp {
         }
         dirty = true
         return true
+    }
+
+    /// A call's detail, read from the journal the first time.
+    @discardableResult
+    private func loadDetail(_ requestID: String) -> CallDetail? {
+        if details[requestID] == nil, let detail = journal.read({ try $0.call(requestID: requestID) }) ?? nil {
+            details[requestID] = detail
+        }
+        return details[requestID]
+    }
+
+    /// The call a key acts on: the one shown, or the one selected in the calls or the errors.
+    private func selectedRequestID() -> String? {
+        switch screen {
+        case .detail(let requestID): return requestID
+        case .calls: return calls.indices.contains(selected) ? calls[selected].requestID : nil
+        case .overview:
+            guard focus == .errors, let errors = snapshot?.errors, errors.indices.contains(selected) else { return nil }
+            return errors[selected].requestID
+        default: return nil
+        }
     }
 
     /// A key on the playground screen: the playground's own, else Ctrl-C quits.

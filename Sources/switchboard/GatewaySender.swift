@@ -63,6 +63,12 @@ final class GatewaySender: PlaygroundSender {
                     for try await chunk in response.body {
                         for event in try parser.feed(chunk.readableBytesView) where event.data != "[DONE]" {
                             let json = try JSONValue.parse(event.data)
+                            // An error after the first event comes as an event of its own.
+                            if let error = json["error"]?["message"]?.stringValue {
+                                continuation.yield(.failed(error, figures))
+                                continuation.finish()
+                                return
+                            }
                             if let text = json["choices"]?[0]?["delta"]?["content"]?.stringValue, !text.isEmpty {
                                 if firstText == nil { firstText = .now }
                                 continuation.yield(.text(text))

@@ -122,7 +122,7 @@ import Testing
                 }
             }
             let screen = app.frame(width: 140, height: 36).text
-            #expect(screen.contains("Answer · \(app.playground.route)") && screen.contains("Answer · \(compared)"))
+            #expect(screen.contains(" · \(app.playground.route) ─") && screen.contains(" · \(compared) ─"))
             #expect(screen.contains("temperature 0") && screen.contains("stream off"))
         }
     }
@@ -142,6 +142,10 @@ import Testing
             }
             let app = Self.app(bench)
             app.reload()
+            // `r` on the selected error of the overview, and on the call's detail.
+            app.handle(.character("r"))
+            #expect(app.screen == .playground && app.playground.user.text == "Why did this fail?")
+            app.handle(.escape)
             app.handle(.enter)  // the newest error
             #expect(app.screen == .detail("req_failed_for_playground"))
             app.handle(.character("r"))

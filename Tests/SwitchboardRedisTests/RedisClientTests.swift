@@ -10,6 +10,7 @@ struct RedisClientTests {
         return RedisClient(
             url: try RedisURL(url),
             // Generous: other suites keep both cores busy (the timeout test sets its own).
+            connectTimeout: .seconds(10),
             commandTimeout: .seconds(10),
             reconnectBackoff: .milliseconds(10),
             logger: logger?.logger() ?? quietLogger

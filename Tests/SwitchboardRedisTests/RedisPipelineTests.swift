@@ -201,6 +201,7 @@ struct RedisPipelineTests {
     @Test func theRedisLimiterDecidesAsTheGCRADoes() async throws {
         let client = RedisClient(
             url: try RedisURL(try await RedisServer.sharedURL()),
+            connectTimeout: .seconds(10),
             commandTimeout: .seconds(10),
             logger: quietLogger
         )
@@ -244,7 +245,9 @@ struct RedisPipelineTests {
     @Test func concurrentDecisionsBatchedTogetherGrantExactlyTheLimit() async throws {
         let url = try RedisURL(try await RedisServer.sharedURL())
         let prefix = RedisServer.uniquePrefix()
-        let clients = (0..<2).map { _ in RedisClient(url: url, commandTimeout: .seconds(10), logger: quietLogger) }
+        let clients = (0..<2).map { _ in
+            RedisClient(url: url, connectTimeout: .seconds(10), commandTimeout: .seconds(10), logger: quietLogger)
+        }
         let limiters = clients.map { RedisRateLimiter(client: $0, prefix: prefix) }
         let limits = SwitchboardConfiguration.Limits.UserLimits(rpm: 50, tpm: 1_000_000)
         // 400 at once from two limiters (two hosts' worth of batches) on two subjects.
@@ -275,7 +278,12 @@ struct RedisPipelineTests {
         let prefix = RedisServer.uniquePrefix()
         let stores = (0..<2).map { _ in
             RedisStateStore(
-                client: RedisClient(url: url, commandTimeout: .seconds(10), logger: quietLogger),
+                client: RedisClient(
+                    url: url,
+                    connectTimeout: .seconds(10),
+                    commandTimeout: .seconds(10),
+                    logger: quietLogger
+                ),
                 prefix: prefix
             )
         }

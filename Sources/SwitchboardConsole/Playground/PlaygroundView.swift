@@ -59,7 +59,9 @@ struct PlaygroundView {
         let answerHeight = bottom - y - 1
         guard answerHeight >= 3 else { return }
         if state.runs.isEmpty {
-            let box = buffer.box(Rect(x: 0, y: y, width: width, height: answerHeight), title: "Answer", glyphs: glyphs)
+            let box = Self.padded(
+                buffer.box(Rect(x: 0, y: y, width: width, height: answerHeight), title: "Answer", glyphs: glyphs)
+            )
             let hint =
                 state.unavailable ?? "Ctrl-S sends through the pipeline; the call is journaled with origin playground"
             buffer.put(
@@ -82,7 +84,6 @@ struct PlaygroundView {
 
     private func drawAnswer(_ run: PlaygroundState.Run, in rect: Rect, into buffer: inout CellBuffer) {
         var title = "Answer"
-        if state.runs.count > 1 { title += " · \(run.route)" }
         switch run.status {
         case .running:
             title += " · " + (run.firstText == nil ? "waiting" : "streaming")
@@ -93,6 +94,8 @@ struct PlaygroundView {
         if let first = run.firstText {
             title += " · ttft " + Format.milliseconds(first.timeIntervalSince(run.started) * 1_000)
         }
+        // Last, so a narrow box cuts the route (the figures below name the model) before the state.
+        if state.runs.count > 1 { title += " · \(run.route)" }
         let box = Self.padded(buffer.box(rect, title: title, glyphs: glyphs))
         guard box.width > 1, box.height > 0 else { return }
         var rows = TextEditor(text: run.text).rows(width: box.width - 1).map { ($0.text, Role.normal) }

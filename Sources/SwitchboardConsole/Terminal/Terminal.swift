@@ -160,7 +160,12 @@ public final class CursesTerminal: Terminal {
     public func readKey(timeout wait: Duration) -> Key? {
         CNCurses.timeout(Int32(wait.secondsDouble * 1000))
         guard let (code, isKey) = nextCode() else { return nil }
-        if isKey { return Self.key(code: code) }
+        if isKey {
+            let key = Self.key(code: code)
+            // After a resize everything is drawn again.
+            if key == .resize { previous = nil }
+            return key
+        }
         switch code {
         case 27: return escapeSequence()
         case 127, 8: return .backspace
@@ -223,15 +228,18 @@ public final class CursesTerminal: Terminal {
         // The paste, to its end marker (bounded: a terminal that never ends it loses nothing
         // typed after 1 MB).
         CNCurses.timeout(100)
-        var pasted = String.UnicodeScalarView()
+        let end = Array("\u{1B}[201~".unicodeScalars)
+        var pasted: [Unicode.Scalar] = []
         while pasted.count < 1 << 20, let (code, isKey) = nextCode() {
             guard !isKey, let scalar = Unicode.Scalar(UInt32(code)) else { continue }
             pasted.append(scalar)
-            if pasted.count >= 6, String(String.UnicodeScalarView(pasted.suffix(6))) == "\u{1B}[201~" {
-                pasted.removeLast(6)
+            if pasted.count >= end.count, pasted.suffix(end.count).elementsEqual(end) {
+                pasted.removeLast(end.count)
                 break
             }
         }
-        return .paste(String(pasted))
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: pasted)
+        return .paste(String(text))
     }
 }

@@ -73,7 +73,8 @@ public struct SwitchboardConfiguration: Sendable {
         /// The default is `switchboard:`.
         public var redisPrefix = "switchboard:"
         /// How long a Redis command may take before the connection is given up (and the outage
-        /// policy applies). The default is 500 ms.
+        /// policy applies); a new connection may take this or 1 s, whichever is longer. The
+        /// default is 500 ms.
         public var redisTimeout: Duration = .milliseconds(500)
         /// The defaults: cache open, limits open, budgets closed.
         public var onRedisDown = (cache: Failure.open, limits: Failure.open, budgets: Failure.closed)

@@ -96,6 +96,7 @@ public final class Pipeline: Sendable {
                 let down = state.onRedisDown
                 redis = RedisClient(
                     url: url,
+                    connectTimeout: max(.seconds(1), state.redisTimeout),
                     commandTimeout: state.redisTimeout,
                     outagePolicy:
                         "the cache fails open, limits fail \(down.limits.rawValue), budgets fail \(down.budgets.rawValue) (state.on_redis_down), headroom and circuits are not shared",
