@@ -39,17 +39,14 @@ import Testing
         while let record = seed.next() { records.append(record) }
         try await Self.write(records, to: path)
 
-        let session = "sbtest-\(UUID().uuidString.prefix(8))"
-        let command = "env TERM=xterm-256color LANG=C.UTF-8 \(switchboardBinary) console --journal \(path) --window 1h"
-        try await Self.tmux(["new-session", "-d", "-s", session, "-x", "140", "-y", "40", command])
-        defer {
-            // Reaped on a thread of its own: a `defer` cannot wait.
-            if let kill = try? ChildProcess.spawn(["tmux", "kill-session", "-t", session], errors: .null) {
-                Task { _ = await kill.wait() }
-            }
-        }
-        func screen() async throws -> String { try await Self.tmux(["capture-pane", "-p", "-t", session]).output }
-        func keys(_ keys: String...) async throws { try await Self.tmux(["send-keys", "-t", session] + keys) }
+        let session = try await TmuxSession.start(
+            "\(switchboardBinary) console --journal \(path) --window 1h",
+            width: 140,
+            height: 40
+        )
+        defer { session.kill() }
+        func screen() async throws -> String { try await session.screen() }
+        func keys(_ keys: String...) async throws { try await session.send(keys) }
 
         _ = try await poll("the overview") { try await screen().contains("Rate-limit headroom") ? true : nil }
         #expect(try await screen().contains("Spend per user"))
@@ -78,8 +75,35 @@ import Testing
         try await keys("?")
         _ = try await poll("the help") { try await screen().contains("Help · keys") ? true : nil }
         try await keys("?", "q")
-        _ = try await poll("the console quitting") {
-            try await Self.tmux(["has-session", "-t", session]).status != 0 ? true : nil
+        _ = try await poll("the console quitting") { try await session.ended() ? true : nil }
+    }
+}
+
+/// A tmux session running one command in a UTF-8 xterm: keys sent with `send-keys`, the screen
+/// read with `capture-pane`, as a person would use it.
+struct TmuxSession {
+    let name: String
+
+    static func start(_ command: String, width: Int, height: Int) async throws -> TmuxSession {
+        let session = TmuxSession(name: "sbtest-\(UUID().uuidString.prefix(8))")
+        let line = "env TERM=xterm-256color LANG=C.UTF-8 \(command)"
+        try await ConsoleTmuxTests.tmux([
+            "new-session", "-d", "-s", session.name, "-x", "\(width)", "-y", "\(height)", line,
+        ])
+        return session
+    }
+
+    func screen() async throws -> String { try await ConsoleTmuxTests.tmux(["capture-pane", "-p", "-t", name]).output }
+
+    func send(_ keys: [String]) async throws { try await ConsoleTmuxTests.tmux(["send-keys", "-t", name] + keys) }
+
+    /// Whether the command has ended (and the session with it).
+    func ended() async throws -> Bool { try await ConsoleTmuxTests.tmux(["has-session", "-t", name]).status != 0 }
+
+    /// Ends the session; reaped on a thread of its own, since a `defer` cannot wait.
+    func kill() {
+        if let kill = try? ChildProcess.spawn(["tmux", "kill-session", "-t", name], errors: .null) {
+            Task { _ = await kill.wait() }
         }
     }
 }
@@ -105,20 +129,14 @@ import Testing
     /// Opens the playground in tmux with `arguments`, sends a prompt, waits for the answer and
     /// quits; returns the request id the figures line showed.
     static func sendFromThePlayground(_ arguments: String, environment: String = "") async throws -> String {
-        let session = "sbplay-\(UUID().uuidString.prefix(8))"
-        let command = "env TERM=xterm-256color LANG=C.UTF-8 \(environment) \(switchboardBinary) console \(arguments)"
-        try await ConsoleTmuxTests.tmux(["new-session", "-d", "-s", session, "-x", "150", "-y", "40", command])
-        defer {
-            if let kill = try? ChildProcess.spawn(["tmux", "kill-session", "-t", session], errors: .null) {
-                Task { _ = await kill.wait() }
-            }
-        }
-        func screen() async throws -> String {
-            try await ConsoleTmuxTests.tmux(["capture-pane", "-p", "-t", session]).output
-        }
-        func keys(_ keys: String...) async throws {
-            try await ConsoleTmuxTests.tmux(["send-keys", "-t", session] + keys)
-        }
+        let session = try await TmuxSession.start(
+            "\(environment) \(switchboardBinary) console \(arguments)",
+            width: 150,
+            height: 40
+        )
+        defer { session.kill() }
+        func screen() async throws -> String { try await session.screen() }
+        func keys(_ keys: String...) async throws { try await session.send(keys) }
 
         _ = try await poll("the overview") { try await screen().contains("Rate-limit headroom") ? true : nil }
         try await keys("p")
@@ -137,9 +155,7 @@ import Testing
         try await keys("Escape")
         _ = try await poll("the overview again") { try await screen().contains("Rate-limit headroom") ? true : nil }
         try await keys("q")
-        _ = try await poll("the console quitting") {
-            try await ConsoleTmuxTests.tmux(["has-session", "-t", session]).status != 0 ? true : nil
-        }
+        _ = try await poll("the console quitting") { try await session.ended() ? true : nil }
         return requestID
     }
 

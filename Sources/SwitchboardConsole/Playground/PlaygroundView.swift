@@ -25,36 +25,25 @@ struct PlaygroundView {
         buffer.put(header, x: 1, y: 0, limit: width - 2)
 
         // Editors take what their text needs, within a share of the screen; the answers the rest.
-        let inner = max(2, width - 5)
-        let systemHeight = min(max(3, state.system.rows(width: inner).count + 2), max(3, bottom / 4))
-        let userHeight = min(max(3, state.user.rows(width: inner).count + 2), max(3, bottom / 3))
-        var y = 1
-        let systemBox = buffer.box(
-            Rect(x: 0, y: y, width: width, height: systemHeight),
-            title: "System",
-            glyphs: glyphs,
-            focused: state.focus == .system
-        )
-        state.scrolls.system = buffer.draw(
+        let systemHeight = editorHeight(state.system, width: width, share: bottom / 4)
+        let userHeight = editorHeight(state.user, width: width, share: bottom / 3)
+        state.scrolls.system = drawEditor(
             state.system,
-            in: Self.padded(systemBox),
+            title: "System",
+            in: Rect(x: 0, y: 1, width: width, height: systemHeight),
             scroll: state.scrolls.system,
-            focused: state.focus == .system
+            focused: state.focus == .system,
+            into: &buffer
         )
-        y += systemHeight
-        let userBox = buffer.box(
-            Rect(x: 0, y: y, width: width, height: userHeight),
-            title: "User",
-            glyphs: glyphs,
-            focused: state.focus == .user
-        )
-        state.scrolls.user = buffer.draw(
+        state.scrolls.user = drawEditor(
             state.user,
-            in: Self.padded(userBox),
+            title: "User",
+            in: Rect(x: 0, y: 1 + systemHeight, width: width, height: userHeight),
             scroll: state.scrolls.user,
-            focused: state.focus == .user
+            focused: state.focus == .user,
+            into: &buffer
         )
-        y += userHeight
+        let y = 1 + systemHeight + userHeight
 
         let answerHeight = bottom - y - 1
         guard answerHeight >= 3 else { return }
@@ -115,6 +104,25 @@ struct PlaygroundView {
             let cursorX = box.x + min(box.width - 1, CellBuffer.columns(of: last))
             buffer.put("▌", x: cursorX, y: cursorY, role: .accent)
         }
+    }
+
+    /// Rows an editor's box takes: its text's and its borders, at least one row of text, at most
+    /// `share` of the screen.
+    private func editorHeight(_ editor: TextEditor, width: Int, share: Int) -> Int {
+        min(max(3, editor.rows(width: max(2, width - 5)).count + 2), max(3, share))
+    }
+
+    /// An editor in a titled box (bright when focused); returns its scroll position.
+    private func drawEditor(
+        _ editor: TextEditor,
+        title: String,
+        in rect: Rect,
+        scroll: Int,
+        focused: Bool,
+        into buffer: inout CellBuffer
+    ) -> Int {
+        let box = buffer.box(rect, title: title, glyphs: glyphs, focused: focused)
+        return buffer.draw(editor, in: Self.padded(box), scroll: scroll, focused: focused)
     }
 
     /// A box's inside with a column of space at each side.
