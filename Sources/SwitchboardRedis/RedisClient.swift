@@ -56,6 +56,8 @@ public final class RedisClient: Sendable {
     /// Appended to the outage log line: what the callers do meanwhile.
     let outagePolicy: String
     private let state: Mutex<State>
+    /// Whether an outage is under way: read by every successful command without the lock.
+    private let down = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - connections: connections kept open; commands are spread over them and pipelined.
@@ -110,8 +112,7 @@ public final class RedisClient: Sendable {
             if error.isOutage { failed(error) }
             throw error
         } catch {
-            let wrapped = RedisError.unexpectedReply("\(error)")
-            throw wrapped
+            throw .unexpectedReply("\(error)")
         }
     }
 
@@ -227,6 +228,7 @@ public final class RedisClient: Sendable {
             state.health.failedCommands += 1
             state.lastFailure = error.description
             guard state.health.up else { return false }
+            down.store(true, ordering: .relaxed)
             state.health = Health(
                 up: false,
                 outages: state.health.outages + 1,
@@ -243,8 +245,10 @@ public final class RedisClient: Sendable {
     }
 
     private func recovered() {
+        guard down.load(ordering: .relaxed) else { return }
         let downFor = state.withLock { state -> TimeInterval? in
             guard !state.health.up else { return nil }
+            down.store(false, ordering: .relaxed)
             let downFor = Date().timeIntervalSince(state.health.since)
             state.health.up = true
             state.health.since = Date()

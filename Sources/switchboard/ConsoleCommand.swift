@@ -77,6 +77,7 @@ struct ConsoleCommand: ParsableCommand {
         )
         app.playground.unavailable = playground.unavailable
         do {
+            // In a scope of its own: the terminal is restored (its deinit) before the wait below.
             let terminal = CursesTerminal(theme: chosen, colour: name != "mono")
             app.run(on: terminal, refresh: configuration.console.refresh)
         }
@@ -89,7 +90,6 @@ struct ConsoleCommand: ParsableCommand {
                 done.signal()
             }
             _ = done.wait(timeout: .now() + 5)
-            _ = writer
         }
     }
 

@@ -45,43 +45,45 @@ final class GatewaySender: PlaygroundSender {
                 }
                 guard response.status.code == 200 else {
                     let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-                    let message = (try? JSONValue.parse(text))?["error"]?["message"]?.stringValue ?? text
+                    let message = (try? OpenAI.ErrorBody(json: try JSONValue.parse(text)))?.message ?? text
                     continuation.yield(.failed("HTTP \(response.status.code): \(message)", figures))
                     continuation.finish()
                     return
                 }
                 var firstText: ContinuousClock.Instant?
-                func usage(_ json: JSONValue?) {
-                    guard let json else { return }
-                    figures.inputTokens = json["prompt_tokens"]?.intValue ?? figures.inputTokens
-                    figures.outputTokens = json["completion_tokens"]?.intValue ?? figures.outputTokens
-                    figures.cachedTokens =
-                        json["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? figures.cachedTokens
+                func count(_ usage: OpenAI.Usage?) {
+                    guard let usage else { return }
+                    figures.inputTokens = usage.promptTokens
+                    figures.outputTokens = usage.completionTokens
+                    figures.cachedTokens = usage.cachedTokens
                 }
                 if request.stream {
                     var parser = ServerSentEventParser()
-                    for try await chunk in response.body {
-                        for event in try parser.feed(chunk.readableBytesView) where event.data != "[DONE]" {
+                    for try await bytes in response.body {
+                        for event in try parser.feed(bytes.readableBytesView) where event.data != "[DONE]" {
                             let json = try JSONValue.parse(event.data)
                             // An error after the first event comes as an event of its own.
-                            if let error = json["error"]?["message"]?.stringValue {
-                                continuation.yield(.failed(error, figures))
+                            if json["error"] != nil, let error = try? OpenAI.ErrorBody(json: json) {
+                                continuation.yield(.failed(error.message, figures))
                                 continuation.finish()
                                 return
                             }
-                            if let text = json["choices"]?[0]?["delta"]?["content"]?.stringValue, !text.isEmpty {
+                            let chunk = try OpenAI.ChatCompletionChunk(json: json)
+                            if let text = chunk.choices.first?.delta.content, !text.isEmpty {
                                 if firstText == nil { firstText = .now }
                                 continuation.yield(.text(text))
                             }
-                            figures.modelUsed = json["model"]?.stringValue ?? figures.modelUsed
-                            usage(json["usage"])
+                            figures.modelUsed = chunk.model
+                            if case .value(let usage)? = chunk.usage { count(usage) }
                         }
                     }
                 } else {
-                    let json = try JSONValue.parse(Array(buffer: try await response.body.collect(upTo: 16 << 20)))
-                    continuation.yield(.text(json["choices"]?[0]?["message"]?["content"]?.stringValue ?? ""))
-                    figures.modelUsed = json["model"]?.stringValue
-                    usage(json["usage"])
+                    let answer = try OpenAI.ChatCompletion(
+                        json: try JSONValue.parse(Array(buffer: try await response.body.collect(upTo: 16 << 20)))
+                    )
+                    continuation.yield(.text(answer.choices.first?.message.content?.text ?? ""))
+                    figures.modelUsed = answer.model
+                    count(answer.usage)
                 }
                 figures.latency = ContinuousClock.now - started
                 figures.timeToFirstToken = firstText.map { $0 - started }
@@ -89,7 +91,12 @@ final class GatewaySender: PlaygroundSender {
             } catch is CancellationError {
                 continuation.yield(.failed("cancelled", nil))
             } catch {
-                continuation.yield(.failed("the gateway at \(baseURL) could not be reached: \(error)", nil))
+                continuation.yield(
+                    .failed(
+                        "the call through the gateway at \(baseURL) failed: \(error); is the gateway running, and the URL its?",
+                        nil
+                    )
+                )
             }
             continuation.finish()
         }

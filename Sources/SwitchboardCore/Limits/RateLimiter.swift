@@ -14,6 +14,18 @@ public struct LimitStatus: Sendable, Equatable {
     public var allowed: Bool { requests.allowed && tokens.allowed }
 }
 
+extension LimitStatus {
+    /// - Parameter subjectKey: the limiter's key for the caller, `user:ada` or `ip:203.0.113.7`.
+    init(subjectKey: String, requests: GCRA.Decision, tokens: GCRA.Decision, shadow: Bool) {
+        self.init(
+            subject: subjectKey.replacingOccurrences(of: ":", with: " "),
+            requests: requests,
+            tokens: tokens,
+            shadow: shadow
+        )
+    }
+}
+
 /// Per-user (per-IP when anonymous) limits on requests and tokens per minute.
 protocol RateLimiting: Sendable {
     /// Takes one request and `tokens` (the call's estimate) from `subject`'s limits. When either
@@ -78,7 +90,7 @@ final class RateLimiter: RateLimiting {
             }
         }
         return LimitStatus(
-            subject: subject.replacingOccurrences(of: ":", with: " "),
+            subjectKey: subject,
             requests: requests,
             tokens: tokenDecision,
             shadow: shadow

@@ -142,7 +142,7 @@ public final class RedisRateLimiter: RateLimiting {
             if start { Task { await self.sendBatches() } }
         }
         return LimitStatus(
-            subject: subject.replacingOccurrences(of: ":", with: " "),
+            subjectKey: subject,
             requests: Self.decision(numbers.prefix(5)),
             tokens: Self.decision(numbers.suffix(5)),
             shadow: shadow
