@@ -4,7 +4,7 @@
 .PHONY: demo test build sim errors format clean
 
 demo:
-	scripts/demo.sh
+	scripts/demo.sh $(ARGS)
 
 test:
 	scripts/test.sh

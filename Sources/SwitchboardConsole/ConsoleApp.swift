@@ -725,13 +725,20 @@ public final class ConsoleApp {
         }
     }
 
-    /// Runs until `q`: keys as they come, the journal checked every `refresh`, a frame drawn only
-    /// when something changed (the clock in the title is the time of the data shown).
-    public func run(on terminal: any Terminal, refresh: Duration) {
+    /// Shows `text` on the line above the footer until the next key.
+    public func notify(_ text: String, role: Role = .accent) {
+        message = (text, role)
+        dirty = true
+    }
+
+    /// Runs until `q` (or until `stop` says so; it is asked at least every `refresh`): keys as they
+    /// come, the journal checked every `refresh`, a frame drawn only when something changed (the
+    /// clock in the title is the time of the data shown).
+    public func run(on terminal: any Terminal, refresh: Duration, stop: () -> Bool = { false }) {
         onCopy = { terminal.copy($0) }
         onTheme = { terminal.apply($0) }
         reload()
-        while !quitting {
+        while !quitting, !stop() {
             if playground.drain() { dirty = true }
             if dirty {
                 terminal.draw(frame(width: terminal.width, height: terminal.height))

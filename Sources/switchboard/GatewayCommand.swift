@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardGateway
@@ -83,12 +84,34 @@ struct GatewayCommand: AsyncParsableCommand {
                 logger: logger
             ).withDrainTimeout(configuration.gateway.drainTimeout)
         )
-        try await services.run()
+        do {
+            try await services.run()
+        } catch {
+            throw CommandFailure(Self.listenFailure(error, host: shownHost, port: port) ?? "\(error)")
+        }
         let statistics = writer.statistics
         logger.info(
             "gateway stopped; journal flushed",
             metadata: ["calls_written": "\(statistics.writtenCalls)", "dropped": "\(statistics.dropped)"]
         )
+    }
+
+    /// What a failed bind means and what to do, or `nil` for another error.
+    static func listenFailure(_ error: any Error, host: String, port: Int?) -> String? {
+        guard let io = error as? IOError, io.description.contains("bind") else { return nil }
+        let address = "\(host):\(port.map(String.init) ?? "(the configured port)")"
+        switch io.errnoCode {
+        case EADDRINUSE:
+            return
+                "cannot listen on \(address): another process holds the port; stop it, or pick another port (--port N, or 0 for a free one)"
+        case EACCES:
+            return "cannot listen on \(address): ports below 1024 need privileges; use a port above 1023"
+        case EADDRNOTAVAIL:
+            return
+                "cannot listen on \(address): this machine has no such address; use 127.0.0.1, 0.0.0.0 or one of its own"
+        default:
+            return "cannot listen on \(address): \(io)"
+        }
     }
 
     private static func printBanner(host: String, port: Int) {

@@ -153,8 +153,15 @@ struct BudgetPipelineTests {
         #expect(account?.reservedNanoUSD(now: Date()) == 0)
     }
 
-    @Test func aSpentBudgetIsRefusedInTheCallersFormatAndTheSDKsDoNotRetryIt() async throws {
+    @Test(arguments: [
+        (SwitchboardConfiguration.Budgets.Period.month, "monthly"), (.week, "weekly"), (.day, "daily"),
+    ])
+    func aSpentBudgetIsRefusedInTheCallersFormatAndTheSDKsDoNotRetryIt(
+        period: SwitchboardConfiguration.Budgets.Period,
+        adjective: String
+    ) async throws {
         let run = try await withPipeline(configure: {
+            $0.budgets.period = period
             $0.budgets.tenants["acme"] = .init(hardNanoUSD: 0, softNanoUSD: 0)
         }) { bench in
             do {
@@ -170,7 +177,9 @@ struct BudgetPipelineTests {
         }
         let error = try #require(run.value)
         #expect(error.code == .budgetExceeded)
-        #expect(error.message.hasPrefix("the monthly budget of tenant acme is spent: $0.00 of $0.00 spent or reserved"))
+        #expect(
+            error.message.hasPrefix("the \(adjective) budget of tenant acme is spent: $0.00 of $0.00 spent or reserved")
+        )
         #expect(error.message.contains("renews at"))
         #expect(error.body(.anthropic, requestID: "req_1")["error"]?["type"]?.stringValue == "billing_error")
         #expect(error.headers(.openAI).contains { $0.name == "x-should-retry" && $0.value == "false" })

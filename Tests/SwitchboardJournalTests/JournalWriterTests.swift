@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SwitchboardJournal
+import SwitchboardTesting
 import SwitchboardWire
 import Testing
 
@@ -52,6 +53,18 @@ struct JournalWriterTests {
             for index in 0..<50 { await writer.submit(.call(call("req_\(index)", at: fixedStart))) }
         }
         #expect(try JournalReader.open(path: journal.path).callCount() == 50)
+    }
+
+    @Test func aCancelledWriterWritesWhatIsQueuedAndReturns() async throws {
+        // A service beside it failing cancels the group; the writer must end, not wait for work.
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        let writer = JournalWriter(journal: journal, logger: quietLogger)
+        for index in 0..<3 { await writer.submit(.call(call("req_\(index)", at: fixedStart))) }
+        let running = Task { try await writer.run() }
+        try await poll("the queued calls to be written") { writer.statistics.writtenCalls == 3 }
+        running.cancel()
+        try await running.value
+        #expect(try JournalReader.open(path: journal.path).callCount() == 3)
     }
 
     @Test func aRequestIDIsJournaledOnceAndCountedOnce() async throws {

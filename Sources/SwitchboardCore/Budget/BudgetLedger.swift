@@ -66,7 +66,7 @@ public final class BudgetLedger: Sendable {
                 try await release(holds)
                 throw SwitchboardError(
                     .budgetExceeded,
-                    "the \(settings.period.rawValue)ly budget of \(account.owner) is spent: \(Self.usd(spent)) of \(Self.usd(hard)) spent or reserved, and this call may cost up to \(Self.usd(worstCase)); it renews at \(Self.timestamp(renews)) UTC, or an operator can raise it (budgets in the configuration)"
+                    "the \(settings.period.adjective) budget of \(account.owner) is spent: \(Self.usd(spent)) of \(Self.usd(hard)) spent or reserved, and this call may cost up to \(Self.usd(worstCase)); it renews at \(Self.timestamp(renews)) UTC, or an operator can raise it (budgets in the configuration)"
                 )
             }
             holds.append(

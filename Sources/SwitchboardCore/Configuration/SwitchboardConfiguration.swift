@@ -298,6 +298,15 @@ public struct SwitchboardConfiguration: Sendable {
     public struct Budgets: Sendable {
         public enum Period: String, Sendable, CaseIterable {
             case month, week, day
+
+            /// `monthly`, `weekly`, `daily`: as messages say it.
+            public var adjective: String {
+                switch self {
+                case .month: "monthly"
+                case .week: "weekly"
+                case .day: "daily"
+                }
+            }
         }
 
         /// A hard limit (calls are refused past it) and a soft one (an event and a console mark),

@@ -150,9 +150,15 @@ public final class JournalWriter: Service, Sendable {
 
     /// Writes batches until ``finish()`` (or graceful shutdown) and an empty queue.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await writeLoop()
-        } onGracefulShutdown: {
+        // Cancelled (a service beside it failed, or the group was cancelled), it finishes as on a
+        // graceful shutdown: what is queued is written, then it returns.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await writeLoop()
+            } onGracefulShutdown: {
+                self.finish()
+            }
+        } onCancel: {
             self.finish()
         }
     }
