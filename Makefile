@@ -1,13 +1,17 @@
-# Switchboard. `make demo` runs the main job, `make test` runs every test; both install missing
+# Switchboard. `make demo` runs the main job, `make test` runs every test (the reliability suite
+# included), `make reliability` the fault suite alone; both install missing
 # system packages first (apt: libncurses-dev libsqlite3-dev redis-server tmux python3-venv …).
 
-.PHONY: demo test build sim errors format clean
+.PHONY: demo test reliability build sim errors format clean
 
 demo:
 	scripts/demo.sh $(ARGS)
 
 test:
 	scripts/test.sh
+
+reliability:
+	scripts/reliability.sh $(ARGS)
 
 build:
 	scripts/install-deps.sh

@@ -59,7 +59,21 @@ python=$(scripts/venv.sh)
 SWITCHBOARD_BIN="$(swift build --show-bin-path)/switchboard" timeout --kill-after=30 1200 "$python" -m pytest Tests/compat -q 2>&1 | tee .build/pytest.log
 python_count=$(grep -oE "[0-9]+ passed" .build/pytest.log | tail -1 | grep -oE "[0-9]+" || echo 0)
 
-echo "TOTAL: swift ${swift_count} tests passed, python ${python_count} tests passed"
+echo "== Reliability suite (kill -9, shared journal, fuzzed bodies, Redis lost, disk full)"
+# Its own redis-server and gateways; the tests' Redis is not needed (stopped so it cannot be confused).
+kill "$redis_pid" 2>/dev/null || true
+set +e
+timeout --kill-after=30 600 "$(swift build --show-bin-path)/switchboard" reliability 2>&1 | tee .build/reliability.log
+set -e
+reliability=$(grep -oE "^RELIABILITY: [0-9]+ of [0-9]+ checks held" .build/reliability.log | tail -1 || true)
+held=$(echo "$reliability" | awk '{print $2}')
+checks=$(echo "$reliability" | awk '{print $4}')
+
+echo "TOTAL: swift ${swift_count} tests passed, python ${python_count} tests passed, reliability ${held:-0} of ${checks:-?} checks held"
+if [ -z "$reliability" ] || [ "$held" != "$checks" ]; then
+    echo "switchboard: the reliability suite did not hold" >&2
+    exit 1
+fi
 if [ "$swift_count" -eq 0 ] || [ "$python_count" -eq 0 ]; then
     echo "switchboard: a suite ran no tests" >&2
     exit 1

@@ -4,7 +4,9 @@ import GRDB
 extension Journal {
     /// Deletes calls (with their attempts, events and search entries) that started before
     /// `cutoff`, in chunks so other writers are not held up, keeps every rollup, then returns the
-    /// freed pages to the file system (incremental vacuum).
+    /// freed pages to the file system (incremental vacuum). The newest call is always kept: row ids
+    /// then never go back, so readers tailing from a row id see every call written afterwards (and
+    /// a new call never takes the row id of a deleted one).
     /// - Returns: the number of calls deleted.
     @discardableResult
     public func prune(before cutoff: Date, chunk: Int = 5_000) async throws(JournalError) -> Int {
@@ -15,7 +17,10 @@ extension Journal {
                 let deleted = try await pool.write { db -> Int in
                     let ids = try String.fetchAll(
                         db,
-                        sql: "SELECT request_id FROM calls WHERE started_at < ? ORDER BY id LIMIT ?",
+                        sql: """
+                            SELECT request_id FROM calls
+                            WHERE started_at < ? AND id < (SELECT max(id) FROM calls) ORDER BY id LIMIT ?
+                            """,
                         arguments: [limit, chunk]
                     )
                     guard !ids.isEmpty else { return 0 }
@@ -26,6 +31,11 @@ extension Journal {
                     )
                     try db.execute(
                         sql: "DELETE FROM events WHERE request_id IN (\(placeholders))",
+                        arguments: StatementArguments(ids)
+                    )
+                    try db.execute(
+                        sql:
+                            "DELETE FROM calls_fts WHERE rowid IN (SELECT id FROM calls WHERE request_id IN (\(placeholders)))",
                         arguments: StatementArguments(ids)
                     )
                     try db.execute(

@@ -73,7 +73,8 @@ public final class Journal: Sendable {
 
     /// 16 KiB pages: a call row with bodies fits in one page and a batch's commit writes a quarter of
     /// the WAL frames (and system calls) that 4 KiB pages would.
-    static let pageSize = 16_384
+    /// The page size of journal files, in bytes.
+    public static let pageSize = 16_384
 
     /// Waits for another process's write lock by polling every 1–3 ms (jittered) until `limit`.
     ///

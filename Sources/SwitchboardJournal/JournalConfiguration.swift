@@ -30,7 +30,7 @@ public struct JournalConfiguration: Sendable {
     /// What a full queue does to non-durable writes. The default is ``Backpressure/wait``.
     public var backpressure: Backpressure = .wait
 
-    /// A hard cap on the file's size in pages (4 KiB each): past it SQLite reports the disk full.
+    /// A hard cap on the file's size in pages (``Journal/pageSize`` bytes each): past it SQLite reports the disk full.
     /// For quotas and for testing a full disk. The default is none.
     public var maximumPageCount: Int?
 

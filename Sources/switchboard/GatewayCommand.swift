@@ -51,6 +51,9 @@ struct GatewayCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "switchboard.gateway")
+        // A file that reaches its size limit (RLIMIT_FSIZE) fails the write with EFBIG, which the
+        // journal reports as a full disk, instead of killing the process with SIGXFSZ.
+        signal(SIGXFSZ, SIG_IGN)
 
         let writer: JournalWriter
         let pipeline: Pipeline

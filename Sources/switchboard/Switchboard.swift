@@ -7,7 +7,7 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "The production layer for applications that call LLM APIs.",
         discussion: """
             One resilience core, one SQLite journal of every call, one console to watch it.
-            This build has: demo (the simulator, a gateway and users' traffic, watched in the console), gateway (the OpenAI- and Anthropic-compatible HTTP front door), console (the live operations console), config (the configuration file), sim (the provider simulator), journal (the call journal), replay (re-send a journaled call), billing (spend per period), keys (virtual keys, leak scan), bench (benchmarks) and errors (the error table).
+            This build has: demo (the simulator, a gateway and users' traffic, watched in the console), gateway (the OpenAI- and Anthropic-compatible HTTP front door), console (the live operations console), config (the configuration file), sim (the provider simulator), journal (the call journal), replay (re-send a journaled call), billing (spend per period), keys (virtual keys, leak scan), bench (benchmarks), reliability (the fault suite) and errors (the error table).
             """,
         version: "0.1.0",
         subcommands: [
@@ -17,6 +17,7 @@ struct Switchboard: AsyncParsableCommand {
             BillingCommand.self,
             KeysCommand.self,
             BenchCommand.self,
+            ReliabilityCommand.self,
             ErrorsCommand.self,
         ]
     )

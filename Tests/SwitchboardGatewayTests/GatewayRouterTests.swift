@@ -42,6 +42,16 @@ import Testing
                 body: ByteBuffer(string: "model=gpt-4o-mini")
             )
             #expect(form.status.code == 400 && form.json["error"]?["param"]?.stringValue == "Content-Type")
+            // No messages, even with an Anthropic system prompt that translation would make one.
+            let empty = try await client.post(
+                "/v1/messages",
+                #"{"model":"default","max_tokens":8,"system":"Be brief.","messages":[]}"#,
+                headers: ["x-api-key": key]
+            )
+            #expect(
+                empty.status.code == 400
+                    && empty.json["error"]?["message"]?.stringValue == "messages: at least one message is required"
+            )
             // Over gateway.max_body.
             let large = try await client.chat(key, text: String(repeating: "x", count: 3_000))
             #expect(large.status.code == 413 && large.errorCode == "request_too_large")

@@ -240,12 +240,42 @@ struct JournalRetentionTests {
         try await sql(journal.path).read { db throws in
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM attempts") == 0)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == 0)
+            #expect(
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM calls_fts") == 10,
+                "search entries outlived their calls"
+            )
             #expect(try Int.fetchOne(db, sql: "SELECT sum(calls) FROM rollups_hour") == rollupsBefore)
             #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
         }
         try await DatabaseQueue(path: journal.path).write { db in
             try db.execute(sql: "INSERT INTO calls_fts(calls_fts) VALUES ('integrity-check')")
         }
+    }
+}
+
+struct JournalPruneTests {
+    @Test func pruningEverythingKeepsTheNewestSoRowIDsNeverGoBackAndNewCallsAreWritten() async throws {
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        let reader = try JournalReader.open(path: journal.path)
+        try await withWriter(journal) { writer in
+            for index in 0..<20 {
+                var record = call("req_\(index)", at: fixedStart)
+                record.searchText = "refund question \(index)"
+                try await writer.write(record)
+            }
+        }
+        let watermark = try reader.lastCallID()
+        #expect(try await journal.prune(before: fixedStart.addingTimeInterval(3_600)) == 19)
+        try await withWriter(journal) { writer in
+            var record = call("req_after", at: fixedStart)
+            record.searchText = "refund after the prune"
+            try await writer.write(record)
+        }
+        // A tailer at the old watermark sees the new call; search finds it and nothing deleted.
+        #expect(try reader.calls(after: watermark).map(\.requestID) == ["req_after"])
+        #expect(
+            Set(try reader.calls(matching: CallFilter(text: "refund")).map(\.requestID)) == ["req_19", "req_after"]
+        )
     }
 }
 

@@ -67,6 +67,30 @@ struct JournalWriterTests {
         #expect(try JournalReader.open(path: journal.path).callCount() == 3)
     }
 
+    @Test func anEntrySQLiteRefusesIsDroppedAloneAndDoesNotHoldUpTheJournal() async throws {
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        try await withWriter(journal) { writer in try await writer.write(call("req_first", at: fixedStart)) }
+        // A search entry squatting on the next call's row id: that call's insert violates it.
+        try await DatabaseQueue(path: journal.path).write { db in
+            try db.execute(
+                sql: "INSERT INTO calls_fts (rowid, text) VALUES ((SELECT max(id) + 1 FROM calls), 'squatter')"
+            )
+        }
+        let writer = JournalWriter(journal: journal, logger: quietLogger)
+        var poisoned = call("req_poisoned", at: fixedStart)
+        poisoned.searchText = "refused"
+        await writer.submit(.call(poisoned))
+        for index in 0..<3 { await writer.submit(.call(call("req_good_\(index)", at: fixedStart))) }
+        let running = Task { try await writer.run() }
+        try await poll("the good calls to be written") { writer.statistics.writtenCalls == 3 }
+        writer.finish()
+        try await running.value
+        #expect(writer.statistics.dropped == 1)
+        let ids = try await sql(journal.path).read { db in try String.fetchAll(db, sql: "SELECT request_id FROM calls")
+        }
+        #expect(Set(ids) == ["req_first", "req_good_0", "req_good_1", "req_good_2"])
+    }
+
     @Test func aRequestIDIsJournaledOnceAndCountedOnce() async throws {
         let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
         try await withWriter(journal) { writer in

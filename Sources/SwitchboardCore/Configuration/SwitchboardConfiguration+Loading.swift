@@ -59,7 +59,7 @@ extension SwitchboardConfiguration {
     }
 
     private mutating func readJournal(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {
-        try node.requireKnownKeys(["path", "store_bodies", "durable", "retention_days", "group"])
+        try node.requireKnownKeys(["path", "store_bodies", "durable", "retention_days", "group", "max_size"])
         if let value = try node.member("path") { journal.path = try value.expandedString(environment) }
         if let value = try node.member("store_bodies") {
             journal.storeBodies = StoredBodies(rawValue: try value.oneOf(StoredBodies.allCases.map(\.rawValue)))!
@@ -67,6 +67,11 @@ extension SwitchboardConfiguration {
         if let value = try node.member("durable") { journal.durable = try value.bool() }
         if let value = try node.member("retention_days") { journal.retentionDays = try value.positiveInt() }
         if let value = try node.member("group") { journal.group = try value.expandedString(environment) }
+        if let value = try node.member("max_size") {
+            let bytes = try value.byteSize()
+            guard bytes >= 1 << 20 else { throw value.error("the journal needs at least 1MB; got \(bytes) bytes") }
+            journal.maxSize = bytes
+        }
     }
 
     private mutating func readState(_ node: ConfigNode, _ environment: [String: String]) throws(ConfigError) {

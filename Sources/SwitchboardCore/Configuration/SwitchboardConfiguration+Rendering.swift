@@ -13,6 +13,7 @@ extension SwitchboardConfiguration {
             $0.value("durable", journal.durable)
             $0.value("retention_days", journal.retentionDays)
             if let group = journal.group { $0.value("group", group) }
+            if let maxSize = journal.maxSize { $0.value("max_size", Self.byteSize(maxSize)) }
         }
         out.section("state") {
             $0.value("backend", state.backend.rawValue)

@@ -39,10 +39,14 @@ public struct SwitchboardConfiguration: Sendable {
         public var retentionDays = 30
         /// A group allowed to read the journal (mode 0640). The default is none (mode 0600).
         public var group: String?
+        /// A cap on the journal file's size in bytes (SQLite's `max_page_count`): past it, writes
+        /// fail as on a full disk until rows are pruned. The default is none.
+        public var maxSize: Int?
 
         /// The journal's own configuration.
         public var journalConfiguration: JournalConfiguration {
             var configuration = JournalConfiguration(path: path)
+            configuration.maximumPageCount = maxSize.map { max(1, $0 / SwitchboardJournal.Journal.pageSize) }
             configuration.storeBodies = storeBodies
             configuration.durable = durable
             configuration.retentionDays = retentionDays

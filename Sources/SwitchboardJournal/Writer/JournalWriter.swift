@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import GRDB
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -234,6 +235,30 @@ public final class JournalWriter: Service, Sendable {
             }
             for pending in batch { pending.completion?.resolve(.success(())) }
         } catch {
+            if Self.rejectsItsRows(error) {
+                // A row SQLite refuses (a constraint, a value too big) would fail every batch it is
+                // retried in and hold up the journal for good: entries are written one by one, and
+                // only the refused one is dropped (counted and logged).
+                guard batch.count == 1 else {
+                    for pending in batch { await commit([pending]) }
+                    return
+                }
+                let count = state.withLock { state -> Int in
+                    state.statistics.dropped += 1
+                    return state.statistics.dropped
+                }
+                logger.error(
+                    "journal entry refused by SQLite and dropped",
+                    metadata: [
+                        "journal.path": "\(journal.path)", "journal.dropped": "\(count)",
+                        "error": "\(JournalError.classify(error, path: journal.path, during: "write").message)",
+                    ]
+                )
+                batch[0].completion?.resolve(
+                    .failure(JournalError.classify(error, path: journal.path, during: "write"))
+                )
+                return
+            }
             let journalError = JournalError.classify(error, path: journal.path, during: "write")
             let now = Date()
             let logNow = state.withLock { state -> Bool in
@@ -255,6 +280,15 @@ public final class JournalWriter: Service, Sendable {
             for pending in batch { pending.completion?.resolve(.failure(journalError)) }
             try? await Task.sleep(for: retryDelay)
         }
+    }
+}
+
+extension JournalWriter {
+    /// Whether SQLite refused the rows themselves (a constraint, a mismatched or oversized value):
+    /// retrying them can never succeed, unlike a lock, a full disk or an I/O error.
+    static func rejectsItsRows(_ error: any Error) -> Bool {
+        guard let database = error as? DatabaseError else { return false }
+        return [ResultCode.SQLITE_CONSTRAINT, .SQLITE_MISMATCH, .SQLITE_TOOBIG].contains(database.resultCode)
     }
 }
 

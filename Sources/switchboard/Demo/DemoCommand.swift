@@ -156,7 +156,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let gatewayURL = "http://127.0.0.1:\(services.port)"
         let started = Date()
-        Self.say(
+        printNow(
             """
             switchboard demo: \(users) users for \(traffic.map(GoDuration.format) ?? "as long as the console is open"); files in \(directory)
             simulator: http://127.0.0.1:\(simulator.port)
@@ -246,17 +246,12 @@ struct DemoCommand: AsyncParsableCommand {
         return configuration
     }()
 
-    /// Written straight to the file descriptor: scripts wait for these lines, and print() would buffer them.
-    static func say(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
-
     static func progress(journal: String, since: Date) {
         guard let summary = try? JournalReader.open(path: journal).summary(since: since) else { return }
         let outcomes = CallOutcome.allCases.compactMap { outcome in
             summary.outcomes[outcome].map { "\(outcome.rawValue) \($0)" }
         }
-        say(
+        printNow(
             "[\(Int(Date().timeIntervalSince(since)))s] \(summary.calls) calls · \(outcomes.joined(separator: " · ")) · "
                 + "\(summary.retried) retried · \(summary.fellBack) fell back\n"
         )
@@ -274,7 +269,7 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             summary = try JournalReader.open(path: journal).summary(since: since)
         } catch {
-            say("switchboard demo: stopped; the journal cannot be read for a summary: \(error.message)\n")
+            printNow("switchboard demo: stopped; the journal cannot be read for a summary: \(error.message)\n")
             return
         }
         var table = TextTable([("outcome", .left), ("calls", .right), ("share", .right)])
@@ -289,7 +284,7 @@ struct DemoCommand: AsyncParsableCommand {
         let statuses = received.sorted { $0.key < $1.key }.map {
             $0.key == 0 ? "cut short or unanswered \($0.value)" : "\($0.key) \($0.value)"
         }
-        say(
+        printNow(
             """
 
             switchboard demo: \(summary.calls) calls journaled in \(Int(seconds.rounded())) s from \(summary.users) users (\(users) simulated, plus any outside clients)

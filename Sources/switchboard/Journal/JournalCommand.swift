@@ -423,6 +423,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Prefix of request ids (distinct per writer).") var idPrefix = "req_syn"
     @Flag(help: "Store ~2 KB requests and ~1 KB responses.") var bodies = false
     @Flag(help: "Commit each call before the next (durable writes).") var durable = false
+    @Option(help: "Write for this long instead of --count calls (e.g. 60s).") var duration: String?
 
     func run() async throws {
         guard let spanDuration = Format.parseDuration(span) else {
@@ -435,7 +436,14 @@ struct GenerateCommand: AsyncParsableCommand {
         options.users = users
         options.bodies = bodies
         options.idPrefix = idPrefix
-        var calls = SyntheticCalls(count: count, seed: UInt64(seed), options: options)
+        var deadline: ContinuousClock.Instant?
+        if let duration {
+            guard let length = Format.parseDuration(duration) else {
+                throw ValidationError("--duration: expected a duration, got '\(duration)'")
+            }
+            deadline = .now + length
+        }
+        var calls = SyntheticCalls(count: deadline == nil ? count : 1 << 40, seed: UInt64(seed), options: options)
         let journalFile: Journal
         do {
             journalFile = try Journal.open(JournalConfiguration(path: journal.path))
@@ -446,6 +454,7 @@ struct GenerateCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             while let call = calls.next() {
+                if let deadline, ContinuousClock.now >= deadline { break }
                 if durable {
                     try await writer.write(call)
                 } else {

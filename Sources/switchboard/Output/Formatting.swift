@@ -64,3 +64,9 @@ enum Format {
         return nil
     }
 }
+
+/// Writes `text` to standard output at once, unbuffered: for lines that scripts wait for and
+/// progress that must show while the command runs (`print` buffers when output is not a terminal).
+func printNow(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
