@@ -67,7 +67,7 @@ public final class RedisServer: Sendable {
     }
 
     /// A loopback port nobody listens on now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw RedisServerError("no socket for a free port") }
         defer { close(socket) }

@@ -58,6 +58,13 @@ struct ReliabilitySuite: Sendable {
         return ids.filter { !stored.contains($0) }
     }
 
+    /// What every check ends with: the gateway drained to exit status 0 on SIGTERM, its journal intact.
+    static func check(_ result: inout CheckResult, stopped: Int32, journal: String) throws {
+        if stopped != 0 { result.failures.append("the gateway exited with \(stopped) on SIGTERM") }
+        let integrity = try integrity(journal)
+        if integrity != "ok" { result.failures.append("integrity_check: \(integrity)") }
+    }
+
     static func integrity(_ path: String) throws -> String {
         var configuration = Configuration()
         configuration.readonly = true
@@ -156,9 +163,7 @@ struct ReliabilitySuite: Sendable {
         if statuses.keys.contains(where: { $0 != 200 }) {
             result.failures.append("answers other than 200: \(statuses)")
         }
-        if stopped != 0 { result.failures.append("the restarted gateway exited with \(stopped) on SIGTERM") }
-        let integrity = try Self.integrity(journal)
-        if integrity != "ok" { result.failures.append("integrity_check: \(integrity)") }
+        try Self.check(&result, stopped: stopped, journal: journal)
         result.held =
             "all \(ids.count) answered calls journaled (\(cut) requests unanswered while it was down); integrity ok"
         return result
@@ -230,7 +235,7 @@ struct ReliabilitySuite: Sendable {
     /// Seeded, structure-aware mutations of valid bodies at both endpoints: every answer a 4xx
     /// from the error table, no crash, resident memory bounded.
     func fuzz() async throws -> CheckResult {
-        let (config, _, key) = try configure("fuzz")
+        let (config, journal, key) = try configure("fuzz")
         let gateway = try await start("fuzz", config: config)
         // Warm up (and measure memory after) with valid calls.
         let warm = Shared(0)
@@ -306,8 +311,7 @@ struct ReliabilitySuite: Sendable {
         if peak.get() > limit {
             result.failures.append("resident memory reached \(peak.get() >> 20) MB (bound \(limit >> 20) MB)")
         }
-        let stopped = await gateway.stop()
-        if stopped != 0 { result.failures.append("the gateway exited with \(stopped) on SIGTERM") }
+        try Self.check(&result, stopped: await gateway.stop(), journal: journal)
         let byStatus = statuses.get().sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
         result.held =
             "every answer a 4xx of the table (\(byStatus); \(passedThrough.get()) of them a provider's own 400); alive; RSS \(baseline >> 20)→\(peak.get() >> 20) MB"
@@ -372,7 +376,7 @@ struct ReliabilitySuite: Sendable {
     /// closed, so 503 `state_unavailable` with Retry-After), logs the outage once, and recovers
     /// when Redis is back on its port, without a restart.
     func redisLost() async throws -> CheckResult {
-        let port = try Self.freePort()
+        let port = try RedisServer.freePort()
         var redis = try await Self.startRedis(port: port, directory: directory)
         let (config, journal, key) = try configure(
             "redis",
@@ -443,30 +447,11 @@ struct ReliabilitySuite: Sendable {
             $0.lowercased().contains("redis") && $0.contains("unreachable")
         }
         if outageLines.count > 2 { result.failures.append("\(outageLines.count) log lines for one outage") }
-        if stopped != 0 { result.failures.append("the gateway exited with \(stopped) on SIGTERM") }
+        try Self.check(&result, stopped: stopped, journal: journal)
         let answered = before.get().values.reduce(0, +) + down.values.reduce(0, +)
-        _ = journal
         result.held =
             "down: \(refused) × 503 state_unavailable + Retry-After (budgets closed); recovered without restart (\(answered) before)"
         return result
-    }
-
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
-        }
-        guard bound == 0 else { throw CommandFailure("cannot find a free port") }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func startRedis(port: Int, directory: String) async throws -> ChildProcess {
@@ -572,9 +557,7 @@ struct ReliabilitySuite: Sendable {
         if !missingAfter.isEmpty {
             result.failures.append("\(missingAfter.count) calls answered after the prune have no row")
         }
-        if stopped != 0 { result.failures.append("the gateway exited with \(stopped) on SIGTERM") }
-        let integrity = try Self.integrity(journal)
-        if integrity != "ok" { result.failures.append("integrity_check: \(integrity)") }
+        try Self.check(&result, stopped: stopped, journal: journal)
         result.held =
             "\(filled.count - refused.count) calls journaled, then \(refused.count) × 503 journal_unavailable + Retry-After; writing resumed after the prune; nothing lost; integrity ok"
         return result
