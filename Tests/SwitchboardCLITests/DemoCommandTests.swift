@@ -41,6 +41,11 @@ struct DemoCommandTests {
         #expect(status == 0, "\(printed)")
         #expect(printed.contains("calls journaled in"), "no summary: \(printed)")
         #expect(printed.contains("[10s]"), "no progress lines: \(printed)")
+        // The summary fits an 80-column terminal (all but the commands to look closer).
+        let summary = try #require(
+            printed.components(separatedBy: "calls journaled in").last?.components(separatedBy: "look closer:").first
+        )
+        #expect(summary.split(separator: "\n").allSatisfy { $0.count <= 80 }, "\(summary)")
 
         var configuration = Configuration()
         configuration.readonly = true

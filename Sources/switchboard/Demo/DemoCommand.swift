@@ -257,6 +257,23 @@ struct DemoCommand: AsyncParsableCommand {
         )
     }
 
+    /// `items` joined with " · " in lines of at most `width` columns, the first after `lead`.
+    static func wrapped(_ items: [String], lead: String = "", width: Int = 78) -> String {
+        var lines: [String] = []
+        var line = lead
+        for item in items {
+            let separator = line == lead ? "" : " · "
+            if line.count + separator.count + item.count > width, line != lead {
+                lines.append(line + " ·")
+                line = "  " + item
+            } else {
+                line += separator + item
+            }
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
+    }
+
     static func printSummary(
         journal: String,
         since: Date,
@@ -282,16 +299,22 @@ struct DemoCommand: AsyncParsableCommand {
         }
         table.add(["total", "\(summary.calls)", ""])
         let statuses = received.sorted { $0.key < $1.key }.map {
-            $0.key == 0 ? "cut short or unanswered \($0.value)" : "\($0.key) \($0.value)"
+            $0.key == 0 ? "cut short \($0.value)" : "\($0.key) × \($0.value)"
         }
+        // Lines that fit an 80-column terminal.
+        let figures = [
+            "spend \(Format.usd(summary.costNanoUSD))", "saved by caching \(Format.usd(summary.savedNanoUSD))",
+            "cache hits \(summary.outcomes[.cached] ?? 0)", "joined in flight \(summary.joined)",
+            "retried \(summary.retried)", "fell back \(summary.fellBack)", "paced \(summary.paced)",
+            "repaired \(summary.repaired)", "streamed \(summary.streamed)",
+        ]
         printNow(
             """
 
-            switchboard demo: \(summary.calls) calls journaled in \(Int(seconds.rounded())) s from \(summary.users) users (\(users) simulated, plus any outside clients)
+            switchboard demo: \(summary.calls) calls journaled in \(Int(seconds.rounded())) s from \(summary.users) users (\(users) simulated)
             \(table.rendered)
-            spend \(Format.usd(summary.costNanoUSD)) · saved by caching \(Format.usd(summary.savedNanoUSD)) · cache hits \(summary.outcomes[.cached] ?? 0) (+\(summary.joined) joined in flight)
-            retried \(summary.retried) · fell back \(summary.fellBack) · paced \(summary.paced) · repaired \(summary.repaired) · streamed \(summary.streamed)
-            the users saw: \(statuses.joined(separator: " · "))
+            \(Self.wrapped(figures))
+            \(Self.wrapped(statuses, lead: "answers by status: "))
             look closer:
               switchboard console --config \(directory)/switchboard.yaml
               switchboard journal stats --journal \(journal) --window 1h --by user
@@ -447,7 +470,7 @@ struct ConsoleLauncher: Sendable {
         self.journal = journal
         (self.theme, self.colour, self.ascii) = look
         self.sender = PipelineSender(pipeline: pipeline, user: configuration.console.user)
-        self.notice = "demo: gateway \(gateway) · p opens the playground · q stops the demo and prints its summary"
+        self.notice = "demo: gateway \(gateway) · q ends it with a summary"
     }
 
     func run(stop: @escaping @Sendable () -> Bool) async {

@@ -36,7 +36,7 @@ enum DemoSetup {
 
     /// Switchboard in front of the simulator at `simulator`: routes over both providers, one route
     /// with a single target (so an outage shows as errors), an opt-in cache route, validation with
-    /// one repair, a tight limit and budget for the heavy user, and moderation blocking the worst.
+    /// one repair (and a route that fails invalid answers at once), a tight limit and budget for the heavy user, and moderation blocking the worst.
     static func switchboardYAML(directory: String, journal: String, simulator: String, gatewayPort: Int) -> String {
         """
         # The demo's configuration (switchboard demo writes this file). To look at its journal later:
@@ -51,6 +51,7 @@ enum DemoSetup {
           support: { targets: [openai/gpt-4o-mini, anthropic/claude-haiku-4-5], cache: { ttl: 10m } }
           premium: { targets: [anthropic/claude-sonnet-4-5, openai/gpt-4.1] }
           extract: { targets: [openai/gpt-4.1-mini, anthropic/claude-haiku-4-5] }
+          extract-strict: { targets: [openai/gpt-4.1-mini, anthropic/claude-haiku-4-5], validate: { on_invalid: fail } }
           bulk: { targets: [openai/gpt-4o-mini, anthropic/claude-haiku-4-5] }
           reports: { targets: [openai/gpt-4.1] }
         resilience:

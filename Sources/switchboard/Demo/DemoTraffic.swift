@@ -13,7 +13,7 @@ import Synchronization
 /// |---|---|
 /// | `faq` | the same few questions at temperature 0: exact-cache hits and joined requests |
 /// | `chat` | everyday questions, half streamed, some to a one-provider route: errors in an outage |
-/// | `extract` | structured output (OpenAI `json_schema`, Anthropic forced tools): invalid outputs, repairs |
+/// | `extract` | structured output (OpenAI `json_schema`, Anthropic forced tools) to a repairing and a failing route: repairs, invalid outputs |
 /// | `agent` | multi-step sessions (`x-switchboard-session` / `-step`), the conversation growing |
 /// | `batch` | bursts of long prompts: provider headroom drained, pacing, 429s, fallback |
 /// | `heavy` | a fast loop on the dear route: the per-user limit, then the budget |
@@ -116,10 +116,12 @@ final class DemoTraffic: Sendable {
                 await pause(Double.random(in: 1...3, using: &random))
             case .extract:
                 let text = Self.invoices.randomElement(using: &random)!
+                // Half to a route that repairs an invalid answer once, half to one that fails it.
+                let route = Bool.random(using: &random) ? "extract" : "extract-strict"
                 await send(
                     user,
                     Call(
-                        route: "extract",
+                        route: route,
                         prompt: "Extract the invoice fields: \(text)",
                         temperature: 0.2,
                         maxTokens: 300,
