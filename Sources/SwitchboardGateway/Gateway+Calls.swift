@@ -40,7 +40,6 @@ extension Gateway {
             switch format {
             case .openAI:
                 let chat = try Self.decode(OpenAI.ChatCompletionRequest.self, body)
-                try Self.requireMessages(chat.messages.count)
                 if chat.stream == true {
                     return try await stream(
                         pipeline.stream(chat, context: call),
@@ -60,7 +59,6 @@ extension Gateway {
                 )
             case .anthropic:
                 let messages = try Self.decode(Anthropic.MessagesRequest.self, body)
-                try Self.requireMessages(messages.messages.count)
                 if messages.stream == true {
                     return try await stream(
                         pipeline.stream(messages, context: call),
@@ -193,14 +191,6 @@ extension Gateway {
     }
 
     /// A wire request from JSON, with the field at fault named in `param`.
-    /// Both providers refuse a request without messages; so does the gateway, before any provider
-    /// (a translated request could otherwise gain one: Anthropic's `system` becomes an OpenAI message).
-    static func requireMessages(_ count: Int) throws {
-        guard count > 0 else {
-            throw SwitchboardError(.badRequest, "messages: at least one message is required", param: "messages")
-        }
-    }
-
     static func decode<Model: JSONRepresentable>(_ model: Model.Type, _ body: [UInt8]) throws -> Model {
         do {
             return try Model(parsing: body)

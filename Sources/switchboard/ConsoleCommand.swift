@@ -44,22 +44,11 @@ struct ConsoleCommand: ParsableCommand {
     func run() throws {
         let configuration = try config.load()
         let environment = ProcessInfo.processInfo.environment
-        let name =
-            theme
-            ?? (environment["NO_COLOR"].map { $0.isEmpty ? configuration.console.theme : "mono" }
-                ?? configuration.console.theme)
-        let chosen: Theme
-        do {
-            chosen = try Theme.load(name)
-        } catch {
-            throw CommandFailure(error.message)
-        }
+        let chosen = try Self.chooseTheme(theme, configured: configuration.console.theme)
         guard let start = ConsoleWindow(label: window) else {
             throw ValidationError("--window must be one of 5m, 15m, 1h, 6h, 24h, 7d")
         }
-        guard isatty(STDOUT_FILENO) != 0, isatty(STDIN_FILENO) != 0 else {
-            throw CommandFailure("switchboard console needs a terminal (run it in a shell, tmux or over ssh -t)")
-        }
+        try Self.requireTerminal("switchboard console needs a terminal (run it in a shell, tmux or over ssh -t)")
         let path = journal ?? configuration.journal.path
         let playground = try Self.playgroundSender(
             configuration: configuration,
@@ -78,7 +67,7 @@ struct ConsoleCommand: ParsableCommand {
         app.playground.unavailable = playground.unavailable
         do {
             // In a scope of its own: the terminal is restored (its deinit) before the wait below.
-            let terminal = CursesTerminal(theme: chosen, colour: name != "mono")
+            let terminal = CursesTerminal(theme: chosen, colour: chosen.name != "mono")
             app.run(on: terminal, refresh: configuration.console.refresh)
         }
         // The playground's calls still being journaled are written before the process ends.
@@ -126,6 +115,22 @@ struct ConsoleCommand: ParsableCommand {
         } catch {
             return (nil, "the playground cannot send: \(error)", nil, nil)
         }
+    }
+
+    /// The theme named, else `mono` under `NO_COLOR`, else the configured one.
+    static func chooseTheme(_ name: String?, configured: String) throws -> Theme {
+        let environment = ProcessInfo.processInfo.environment
+        let chosen = name ?? (environment["NO_COLOR"].map { $0.isEmpty ? configured : "mono" } ?? configured)
+        do {
+            return try Theme.load(chosen)
+        } catch {
+            throw CommandFailure(error.message)
+        }
+    }
+
+    /// Refuses, with `message`, unless standard input and output are a terminal.
+    static func requireTerminal(_ message: String) throws {
+        guard isatty(STDOUT_FILENO) != 0, isatty(STDIN_FILENO) != 0 else { throw CommandFailure(message) }
     }
 
     /// Whether the locale can show UTF-8 (else ASCII glyphs).

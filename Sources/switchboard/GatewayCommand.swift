@@ -120,7 +120,6 @@ struct GatewayCommand: AsyncParsableCommand {
     private static func printBanner(host: String, port: Int) {
         let shown = host == "0.0.0.0" || host.isEmpty ? "127.0.0.1" : host
         let base = "http://\(shown):\(port)"
-        // Written straight to the file descriptor: scripts wait for this line, and print() would buffer it.
         let banner = """
             switchboard gateway listening on \(base)
               openai:    OpenAI(base_url="\(base)/v1", api_key="sk-sb-…")
@@ -129,7 +128,7 @@ struct GatewayCommand: AsyncParsableCommand {
               metrics:   curl -s \(base)/metrics
 
             """
-        FileHandle.standardOutput.write(Data(banner.utf8))
+        printNow(banner)
     }
 }
 

@@ -137,7 +137,6 @@ struct SimCommand: AsyncParsableCommand {
 
     private static func printBanner(host: String, port: Int) {
         let base = "http://\(host):\(port)"
-        // Written straight to the file descriptor: scripts wait for this line, and print() would buffer it.
         let banner = """
             switchboard sim listening on \(base)
               keys: any key that begins with sk-sim- (e.g. sk-sim-demo), as Authorization: Bearer or x-api-key
@@ -150,6 +149,6 @@ struct SimCommand: AsyncParsableCommand {
               faults:    add -H 'x-sim-fault: 529' (or 429, 500, reset, stall, malformed, slow-stream, mid-stream-error)
 
             """
-        FileHandle.standardOutput.write(Data(banner.utf8))
+        printNow(banner)
     }
 }

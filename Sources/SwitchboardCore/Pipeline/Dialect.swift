@@ -26,6 +26,8 @@ protocol Dialect: SendableMetatype {
 
     static var format: APIFormat { get }
     static func model(of request: Request) -> String
+    /// Whether the request has any message (both providers refuse one without).
+    static func hasMessages(_ request: Request) -> Bool
     static func isStreaming(_ request: Request) -> Bool
     static func estimate(_ request: Request, defaultMaxOutput: Int) -> TokenEstimate
     /// The caller's last message, for full-text search.
@@ -109,6 +111,7 @@ enum OpenAIDialect: Dialect {
 
     static var format: APIFormat { .openAI }
     static func model(of request: Request) -> String { request.model }
+    static func hasMessages(_ request: Request) -> Bool { !request.messages.isEmpty }
     static func isStreaming(_ request: Request) -> Bool { request.isStreaming }
     static func maxOutput(of request: Request) -> Int? { request.requestedMaxOutputTokens }
     static func isDeterministic(_ request: Request) -> Bool { request.temperature == 0 || request.seed != nil }
@@ -214,6 +217,7 @@ enum AnthropicDialect: Dialect {
 
     static var format: APIFormat { .anthropic }
     static func model(of request: Request) -> String { request.model }
+    static func hasMessages(_ request: Request) -> Bool { !request.messages.isEmpty }
     static func isStreaming(_ request: Request) -> Bool { request.isStreaming }
     static func maxOutput(of request: Request) -> Int? { request.maxTokens }
     static func isDeterministic(_ request: Request) -> Bool { request.temperature == 0 }

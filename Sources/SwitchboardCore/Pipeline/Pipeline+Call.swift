@@ -41,6 +41,14 @@ extension Pipeline {
             throw await fail(&call, error)
         }
         call.route = route.name
+        // Refused here, before translation: an Anthropic `system` would otherwise become an OpenAI
+        // message and make a request without messages look valid.
+        guard D.hasMessages(request) else {
+            throw await fail(
+                &call,
+                SwitchboardError(.badRequest, "messages: at least one message is required", param: "messages")
+            )
+        }
         if let overCap, configuration.limits.overOutputCap == .refuse {
             throw await fail(
                 &call,

@@ -151,29 +151,18 @@ struct GatewayBench: AsyncParsableCommand {
         let keys = try VirtualKeyStore(path: "\(directory)/state.sqlite")
         let key = try keys.create(userID: "bench").secret
         let gateway = Gateway(pipeline: pipeline, keys: keys, logger: logger)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = try gateway.makeApplication(host: "127.0.0.1", port: 0) { port in
-            continuation.yield(port)
-            continuation.finish()
+        let services = try await RunningServices.start(name: "gateway", logger: logger) { onPort in
+            [
+                writer,
+                GatewayService(
+                    gateway: gateway,
+                    application: try gateway.makeApplication(host: "127.0.0.1", port: 0, onServerRunning: onPort)
+                ),
+            ]
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: writer), .init(service: GatewayService(gateway: gateway, application: application)),
-                ],
-                gracefulShutdownSignals: [],
-                logger: logger
-            )
-        )
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            let result = await Result { try await body(port, key) }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            try result.get()
-        }
+        let result = await Result { try await body(services.port, key) }
+        await services.stop()
+        try result.get()
     }
 }
 
@@ -207,6 +196,8 @@ enum Load {
         )
     }
 
+    /// The client of every load this executable generates (benchmarks, the demo's users, the
+    /// reliability suite): one pool, never shut down before the process ends.
     static let client: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)

@@ -168,7 +168,6 @@ struct DemoCommand: AsyncParsableCommand {
             """
         )
 
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration)
         let demoUsers = DemoTraffic.habits(count: users).enumerated().map { index, habit in
             DemoTraffic.User(
                 name: DemoTraffic.name(index, habit: habit),
@@ -177,7 +176,7 @@ struct DemoCommand: AsyncParsableCommand {
                 format: index % 4 == 1 ? .anthropic : .openAI
             )
         }
-        let generator = DemoTraffic(gateway: gatewayURL, users: demoUsers, client: client, seed: UInt64(seed))
+        let generator = DemoTraffic(gateway: gatewayURL, users: demoUsers, client: Load.client, seed: UInt64(seed))
         let deadline = traffic.map { ContinuousClock.now + $0 }
         let stop = StopFlag()
         let console = look.map { look in
@@ -225,8 +224,8 @@ struct DemoCommand: AsyncParsableCommand {
             }
         }
 
-        // Stop in order: callers, then the gateway (drains, flushes the journal), then the simulator.
-        try? await client.shutdown()
+        // Stop in order: callers (their tasks cancelled above), then the gateway (drains, flushes the
+        // journal), then the simulator.
         await services.stop()
         await simulator.stop()
         Self.printSummary(
@@ -238,13 +237,6 @@ struct DemoCommand: AsyncParsableCommand {
             directory: directory
         )
     }
-
-    static let clientConfiguration: HTTPClient.Configuration = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        configuration.timeout.connect = .seconds(5)
-        return configuration
-    }()
 
     static func progress(journal: String, since: Date) {
         guard let summary = try? JournalReader.open(path: journal).summary(since: since) else { return }
@@ -445,18 +437,12 @@ struct ConsoleLauncher: Sendable {
 
     /// The theme, colour and glyphs to draw with; refuses without a terminal.
     static func look(theme name: String?, ascii: Bool) throws -> (theme: Theme, colour: Bool, ascii: Bool) {
-        let environment = ProcessInfo.processInfo.environment
-        guard isatty(STDOUT_FILENO) != 0, isatty(STDIN_FILENO) != 0 else {
-            throw CommandFailure(
-                "the demo's console needs a terminal; run it in a shell, tmux or over ssh -t, or pass --no-console"
-            )
-        }
-        let chosen = name ?? (environment["NO_COLOR"].map { $0.isEmpty ? "default" : "mono" } ?? "default")
-        do {
-            return (try Theme.load(chosen), chosen != "mono", ascii || !ConsoleCommand.utf8Locale(environment))
-        } catch {
-            throw CommandFailure(error.message)
-        }
+        let theme = try ConsoleCommand.chooseTheme(name, configured: "default")
+        try ConsoleCommand.requireTerminal(
+            "the demo's console needs a terminal; run it in a shell, tmux or over ssh -t, or pass --no-console"
+        )
+        let utf8 = ConsoleCommand.utf8Locale(ProcessInfo.processInfo.environment)
+        return (theme, theme.name != "mono", ascii || !utf8)
     }
 
     init(

@@ -111,7 +111,7 @@ struct TailCommand: AsyncParsableCommand {
 
     func emit(_ call: CallSummary) {
         let line = json ? call.json.serialized() : CallLine.render(call)
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        printNow(line + "\n")
     }
 }
 

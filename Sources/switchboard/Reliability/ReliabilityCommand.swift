@@ -41,7 +41,6 @@ struct ReliabilityCommand: AsyncParsableCommand {
         var simulator = SimulatorConfiguration.testing
         simulator.limits.openAI = .init(requests: 1 << 30, tokens: 1 << 40)
         simulator.limits.anthropic = .init(requests: 1 << 30, inputTokens: 1 << 40, outputTokens: 1 << 40)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration)
         let results = try await withSimulator(simulator) { fixture in
             let suite = ReliabilitySuite(
                 binary: Self.executable,
@@ -50,7 +49,7 @@ struct ReliabilityCommand: AsyncParsableCommand {
                 quick: quick,
                 seed: UInt64(seed),
                 bodies: bodies ?? (quick ? 2_000 : 10_000),
-                client: client
+                client: Load.client
             )
             var results: [CheckResult] = []
             for name in all where only.isEmpty || only.contains(name) {
@@ -79,7 +78,6 @@ struct ReliabilityCommand: AsyncParsableCommand {
             }
             return results
         }
-        try? await client.shutdown()
 
         var table = TextTable([("check", .left), ("what it tried", .left), ("what held", .left), ("result", .left)])
         for result in results {
@@ -101,12 +99,6 @@ struct ReliabilityCommand: AsyncParsableCommand {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    static let clientConfiguration: HTTPClient.Configuration = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        configuration.timeout.connect = .seconds(5)
-        return configuration
-    }()
 }
 
 /// One check's outcome: a line of the table.
