@@ -1,8 +1,9 @@
 # Switchboard. `make demo` runs the main job, `make test` runs every test (the reliability suite
-# included), `make reliability` the fault suite alone; both install missing
-# system packages first (apt: libncurses-dev libsqlite3-dev redis-server tmux python3-venv …).
+# included), `make reliability` the fault suite alone, `make bench` every benchmark (release
+# build); each installs missing system packages first (apt: libncurses-dev libsqlite3-dev
+# redis-server tmux python3-venv …).
 
-.PHONY: demo test reliability build sim errors format clean
+.PHONY: demo test reliability bench build sim errors format clean
 
 demo:
 	scripts/demo.sh $(ARGS)
@@ -12,6 +13,9 @@ test:
 
 reliability:
 	scripts/reliability.sh $(ARGS)
+
+bench:
+	scripts/bench.sh $(ARGS)
 
 build:
 	scripts/install-deps.sh

@@ -83,7 +83,7 @@ import Testing
             app.handle(.character("p"))
             Self.type("Tell me a long story", into: app)
             app.handle(.control("s"))
-            try await poll("the first words") {
+            try await poll("the first words", timeout: .seconds(30)) {
                 app.playground.drain()
                 return !(app.playground.runs.first?.text.isEmpty ?? true)
             }

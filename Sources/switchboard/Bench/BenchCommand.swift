@@ -12,9 +12,11 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure Switchboard on this machine and print a table (build with -c release first).",
         subcommands: [
-            JournalBench.self, PipelineBench.self, BudgetBench.self, CacheBench.self, GatewayBench.self,
+            AllBenchmarks.self, JournalBench.self, PipelineBench.self, BudgetBench.self, CacheBench.self,
+            GatewayBench.self,
             ValidationBench.self, ConsoleBench.self, RedisBench.self,
-        ]
+        ],
+        defaultSubcommand: AllBenchmarks.self
     )
 }
 
@@ -52,9 +54,15 @@ struct Timings {
         seconds.append((clock.now - start).secondsDouble)
     }
 
+    func percentile(_ q: Double) -> Double { seconds.percentile(q) }
+}
+
+extension [Double] {
+    /// The `q` quantile by nearest rank; `nan` when empty.
     func percentile(_ q: Double) -> Double {
-        let sorted = seconds.sorted()
-        return sorted[max(0, min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
+        guard !isEmpty else { return .nan }
+        let sorted = sorted()
+        return sorted[Swift.max(0, Swift.min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
     }
 }
 
@@ -68,6 +76,7 @@ struct JournalBench: AsyncParsableCommand {
     @Flag(help: "A short run: 20,000 calls ingested and a 1M-call journal instead of 10M.") var quick = false
     @Option(help: "The large journal for the aggregate benchmark; generated when missing.") var journal: String?
     @Option(help: "Calls in the large journal (default 10,000,000; 1,000,000 with --quick).") var calls: Int?
+    @OptionGroup var file: HeadlineFile
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-bench-\(getpid())")
@@ -75,6 +84,7 @@ struct JournalBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var table = TextTable([("benchmark", .left), ("result", .right), ("goal", .left), ("features", .left)])
+        var headlines = Headlines()
         print("machine: \(Machine.description)")
 
         // Ingest: realistic rows with bodies, through the writer, non-durable and durable.
@@ -86,11 +96,29 @@ struct JournalBench: AsyncParsableCommand {
             "ingest, queued writes (2 KB prompt + 1 KB response)", "\(Format.count(Int(queued))) calls/s",
             "≥ 50,000 calls/s", features,
         ])
+        headlines.add(
+            Headline(
+                "journal",
+                "ingest, queued writes, 3 KB of bodies",
+                "\(Format.count(Int(queued))) calls/s",
+                goal: "≥ 50,000 calls/s",
+                met: queued >= 50_000,
+                features: "bodies redacted, FTS, rollups, WAL"
+            )
+        )
         let bare = try await Self.ingest(bodies, path: "\(directory)/bare.sqlite", durable: false, storeBodies: .none)
         table.add([
             "ingest, queued writes, store_bodies: none", "\(Format.count(Int(bare))) calls/s", "-",
             "rollups (all three scopes, minute+hour), error-message search, WAL",
         ])
+        headlines.add(
+            Headline(
+                "journal",
+                "ingest, queued writes, no bodies",
+                "\(Format.count(Int(bare))) calls/s",
+                features: "rollups, WAL"
+            )
+        )
         let durableCount = min(ingestCount, 50_000)
         let durable = try await Self.ingest(
             Array(bodies.prefix(durableCount)),
@@ -101,6 +129,16 @@ struct JournalBench: AsyncParsableCommand {
             "ingest, durable writes from 64 tasks", "\(Format.count(Int(durable))) calls/s", "≥ 50,000 calls/s",
             features + ", durable",
         ])
+        headlines.add(
+            Headline(
+                "journal",
+                "ingest, durable writes from 64 tasks",
+                "\(Format.count(Int(durable))) calls/s",
+                goal: "≥ 50,000 calls/s",
+                met: durable >= 50_000,
+                features: "as above, each waiting for its commit"
+            )
+        )
 
         // Aggregates and tail over a large journal without bodies.
         let largeCount = calls ?? (quick ? 1_000_000 : 10_000_000)
@@ -149,6 +187,16 @@ struct JournalBench: AsyncParsableCommand {
             "p50 \(Format.milliseconds(whole.percentile(0.5) * 1000)) p99 \(Format.milliseconds(whole.percentile(0.99) * 1000))",
             "< 50 ms", "fleet rollups, histograms merged",
         ])
+        headlines.add(
+            Headline(
+                "journal",
+                "24 h aggregate over \(Format.count(total)) calls",
+                whole.summary,
+                goal: "< 50 ms",
+                met: whole.percentile(0.99) < 0.050,
+                features: "rollups, histograms merged"
+            )
+        )
         table.add([
             "24 h aggregate by user",
             "p50 \(Format.milliseconds(byUser.percentile(0.5) * 1000)) p99 \(Format.milliseconds(byUser.percentile(0.99) * 1000))",
@@ -166,7 +214,18 @@ struct JournalBench: AsyncParsableCommand {
             "p50 \(Format.milliseconds(tail.percentile(0.5) * 1000)) p99 \(Format.milliseconds(tail.percentile(0.99) * 1000))",
             "< 5 ms", "rowid watermark",
         ])
+        headlines.add(
+            Headline(
+                "journal",
+                "tail: read 1,000 new rows",
+                tail.summary,
+                goal: "< 5 ms",
+                met: tail.percentile(0.99) < 0.005,
+                features: "rowid watermark"
+            )
+        )
         print(table.rendered, terminator: "")
+        try headlines.save(file)
     }
 
     static func records(count: Int, seed: UInt64, bodies: Bool, span: Duration, end: Date = Date()) -> [CallRecord] {
@@ -264,6 +323,7 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "The simulated key's requests per one-second window.") var rps = 100
     @Option(help: "The simulated key's tokens per one-second window.") var tps = 8_000
     @Option(help: "Share of requests answered with a 5xx.") var errors = 0.05
+    @OptionGroup var file: HeadlineFile
 
     func run() async throws {
         print("machine: \(Machine.description)")
@@ -275,6 +335,7 @@ struct PipelineBench: AsyncParsableCommand {
             ("429s", .right), ("429 share", .right), ("5xx", .right), ("early retries", .right),
             ("time", .right), ("p50", .right), ("p99", .right),
         ])
+        var headlines = Headlines()
         for pacing in [true, false] {
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("switchboard-bench-pipeline-\(getpid())-\(pacing)").path
@@ -295,6 +356,20 @@ struct PipelineBench: AsyncParsableCommand {
                 "\(report.earlyRetries)", String(format: "%.1f s", report.seconds),
                 "\(Int(report.latencyP50Milliseconds)) ms", "\(Int(report.latencyP99Milliseconds)) ms",
             ])
+            let met =
+                report.succeeded == report.calls && report.attemptsPerCall <= 1.2 && report.rateLimitedShare <= 0.02
+                && report.earlyRetries == 0
+            headlines.add(
+                Headline(
+                    "resilience",
+                    "storm of \(Format.count(calls)) calls at \(rps) req/s, pacing \(pacing ? "on" : "off")",
+                    "\(report.succeeded) ok, \(String(format: "%.2f", report.attemptsPerCall)) attempts/call, "
+                        + "\(String(format: "%.1f", report.rateLimitedShare * 100)) % 429s",
+                    goal: pacing ? "all ok, ≤ 1.2 attempts/call, ≤ 2 % 429s" : "–",
+                    met: pacing ? met : nil,
+                    features: "SQLite state, journal, \(Int(errors * 100)) % 5xx"
+                )
+            )
         }
         print(table.rendered, terminator: "")
         print(
@@ -307,6 +382,17 @@ struct PipelineBench: AsyncParsableCommand {
                 + "p50 \(String(format: "%.1f", timings[timings.count / 2] * 1000)) ms, "
                 + "max \(String(format: "%.1f", timings.last! * 1000)) ms over \(timings.count) runs (goal ≤ 100 ms)"
         )
+        headlines.add(
+            Headline(
+                "resilience",
+                "cancelled stream → upstream closed",
+                "p50 \(CacheBench.format(timings[timings.count / 2])), max \(CacheBench.format(timings.last!))",
+                goal: "≤ 100 ms",
+                met: timings.last! <= 0.1,
+                features: "client leaves after the first token"
+            )
+        )
+        try headlines.save(file)
     }
 }
 
@@ -318,6 +404,7 @@ struct BudgetBench: AsyncParsableCommand {
     )
 
     @Option(help: "Calls per measurement.") var calls = 5_000
+    @OptionGroup var file: HeadlineFile
 
     func run() async throws {
         print("machine: \(Machine.description)")
@@ -335,6 +422,7 @@ struct BudgetBench: AsyncParsableCommand {
         let stores: [(String, any StateStore)] = [
             ("memory", MemoryStateStore()), ("sqlite", try SQLiteStateStore(path: "\(directory)/state.sqlite")),
         ]
+        var headlines = Headlines()
         for (name, store) in stores {
             let ledger = BudgetLedger(store: store, settings: settings)
             var timings = Timings()
@@ -372,8 +460,17 @@ struct BudgetBench: AsyncParsableCommand {
                 String(format: "%.0f µs", timings.percentile(0.99) * 1e6),
                 "\(Format.count(Int(shared))) calls/s", "\(Format.count(Int(separate))) calls/s",
             ])
+            headlines.add(
+                Headline(
+                    "budget",
+                    "reserve + settle, \(name) state store",
+                    "\(timings.summary); \(Format.count(Int(separate))) calls/s from 50 users",
+                    features: "two state-store updates a call"
+                )
+            )
         }
         print(table.rendered, terminator: "")
+        try headlines.save(file)
         print("each call: reserve the worst case, then settle to the real cost (two state-store updates)")
     }
 }
@@ -385,6 +482,7 @@ struct CacheBench: AsyncParsableCommand {
     )
 
     @Option(help: "Operations per measurement.") var count = 20_000
+    @OptionGroup var file: HeadlineFile
 
     func run() async throws {
         print("machine: \(Machine.description)")
@@ -394,8 +492,19 @@ struct CacheBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var table = TextTable([("benchmark", .left), ("p50", .right), ("p99", .right), ("goal (p99)", .left)])
-        func row(_ name: String, _ timings: Timings, goal: String) {
+        var headlines = Headlines()
+        func row(_ name: String, _ timings: Timings, goal: String, under limit: Double? = nil, area: String = "cache") {
             table.add([name, Self.format(timings.percentile(0.5)), Self.format(timings.percentile(0.99)), goal])
+            headlines.add(
+                Headline(
+                    area,
+                    name,
+                    timings.summary,
+                    goal: limit == nil ? "–" : "p99 \(goal)",
+                    met: limit.map { timings.percentile(0.99) < $0 },
+                    features: area == "limiter" ? "GCRA, requests and tokens" : "a ~1 KB answer"
+                )
+            )
         }
         let clock = ContinuousClock()
         func measure(_ operation: () async throws -> Void) async rethrows -> Timings {
@@ -431,10 +540,20 @@ struct CacheBench: AsyncParsableCommand {
         let key = CacheKey.make(format: .openAI, body: ["model": "bench", "messages": []], tenant: nil)
         let memory = try ExactCache(maxMemory: 64 << 20, sqlitePath: nil)
         await memory.finish(key, with: entry)
-        row("exact-cache hit, memory", await measure { _ = await memory.lookup(key, now: now) }, goal: "< 100 µs")
+        row(
+            "exact-cache hit, memory",
+            await measure { _ = await memory.lookup(key, now: now) },
+            goal: "< 100 µs",
+            under: 100e-6
+        )
         let sqliteOnly = try ExactCache(maxMemory: 0, sqlitePath: "\(directory)/state.sqlite")
         await sqliteOnly.finish(key, with: entry)
-        row("exact-cache hit, SQLite", await measure { _ = await sqliteOnly.lookup(key, now: now) }, goal: "< 1 ms")
+        row(
+            "exact-cache hit, SQLite",
+            await measure { _ = await sqliteOnly.lookup(key, now: now) },
+            goal: "< 1 ms",
+            under: 1e-3
+        )
 
         // A whole pipeline hit: key, lookup, response decode, no journal.
         var configuration = SwitchboardConfiguration()
@@ -471,7 +590,9 @@ struct CacheBench: AsyncParsableCommand {
                 tick = tick.addingTimeInterval(0.001)
                 _ = limiter.take(1, limit: 1_000_000, period: .seconds(60), now: tick)
             },
-            goal: "< 1 µs"
+            goal: "< 1 µs",
+            under: 1e-6,
+            area: "limiter"
         )
         for (name, store) in [
             ("memory", MemoryStateStore() as any StateStore),
@@ -487,10 +608,13 @@ struct CacheBench: AsyncParsableCommand {
                         return decision.allowed
                     }
                 },
-                goal: name == "memory" ? "< 1 µs (alone, above)" : "< 1 ms"
+                goal: name == "memory" ? "< 1 µs (alone, above)" : "< 1 ms",
+                under: name == "memory" ? nil : 1e-3,
+                area: "limiter"
             )
         }
         print(table.rendered, terminator: "")
+        try headlines.save(file)
     }
 
     static func format(_ seconds: Double) -> String {

@@ -20,6 +20,7 @@ struct ConsoleBench: AsyncParsableCommand {
     @Flag(help: "A 1,000,000-call journal instead of 10,000,000, and shorter runs.") var quick = false
     @Option(help: "The journal to use; generated when missing.") var journal: String?
     @Option(help: "Calls to generate (default 10,000,000; 1,000,000 with --quick).") var calls: Int?
+    @OptionGroup var file: HeadlineFile
 
     func run() async throws {
         print("machine: \(Machine.description)")
@@ -36,6 +37,8 @@ struct ConsoleBench: AsyncParsableCommand {
             let rate = try await JournalBench.generate(count: count, path: path, seed: 11)
             print(String(format: "  %.0f calls/s", rate))
         }
+        // The journal as measured, which may be one reused at another size than `count`.
+        let size = "\(Format.count(try JournalReader.open(path: path).callCount())) calls, \(Self.fileMiB(path)) MiB"
         var table = TextTable([("benchmark", .left), ("result", .right), ("goal", .left)])
         let configuration = SwitchboardConfiguration()
 
@@ -50,7 +53,8 @@ struct ConsoleBench: AsyncParsableCommand {
         )
         app.reload()
         var previous = app.frame(width: 160, height: 48)
-        table.add(["start to the first full frame (160×48)", Self.ms(clock.now - start), "< 1 s"])
+        let firstFrame = clock.now - start
+        table.add(["start to the first full frame (160×48)", Self.ms(firstFrame), "< 1 s"])
 
         var builds = Timings()
         for _ in 0..<(quick ? 20 : 50) {
@@ -63,7 +67,8 @@ struct ConsoleBench: AsyncParsableCommand {
             "frame build (read the journal + draw), p50 / p99",
             "\(Self.ms(.seconds(builds.percentile(0.5)))) / \(Self.ms(.seconds(builds.percentile(0.99))))", "< 10 ms",
         ])
-        table.add(["resident memory", "\(Self.residentMiB()) MiB", "< 100 MB"])
+        let resident = Self.residentMiB()
+        table.add(["resident memory", "\(resident) MiB", "< 100 MB"])
 
         // Tail lag at 1,000 calls/s: the time from a call's commit to the first frame that counts
         // it (the figures and the calls list include it), the journal checked every 150 ms as
@@ -71,11 +76,11 @@ struct ConsoleBench: AsyncParsableCommand {
         let (lags, cells) = try await Self.tailLag(path: path, app: app, seconds: quick ? 3 : 10, previous: previous)
         table.add([
             "tail lag at 1,000 calls/s (commit → screen), p50 / p99",
-            "\(Self.ms(Self.percentile(lags, 0.5))) / \(Self.ms(Self.percentile(lags, 0.99)))",
+            "\(Self.ms(lags.percentile(0.5))) / \(Self.ms(lags.percentile(0.99)))",
             "p99 < 250 ms",
         ])
         table.add([
-            "cells written per refresh at that load (160×48 = 7,680)", "p50 \(Int(Self.percentile(cells, 0.5)))", "–",
+            "cells written per refresh at that load (160×48 = 7,680)", "p50 \(Int(cells.percentile(0.5)))", "–",
         ])
 
         // Idle: the real loop on a headless terminal with nothing arriving.
@@ -83,18 +88,73 @@ struct ConsoleBench: AsyncParsableCommand {
         table.add([
             "idle CPU (loop checking every 150 ms, nothing new)", String(format: "%.2f %%", idle * 100), "< 1 %",
         ])
-        print("journal: \(Format.count(count)) calls, \(Self.fileMiB(path)) MiB; window 15m; theme mono")
+        print("journal: \(size); window 15m; theme mono")
         print(table.rendered, terminator: "")
+        let features = "\(size), 160×48, window 15m"
+        var headlines = Headlines()
+        headlines.add(
+            Headline(
+                "console",
+                "start to the first full frame",
+                Self.ms(firstFrame),
+                goal: "< 1 s",
+                met: firstFrame < .seconds(1),
+                features: features
+            )
+        )
+        headlines.add(
+            Headline(
+                "console",
+                "frame build (read + draw)",
+                builds.summary,
+                goal: "< 10 ms",
+                met: builds.percentile(0.99) < 0.010,
+                features: features
+            )
+        )
+        headlines.add(
+            Headline(
+                "console",
+                "tail lag at 1,000 calls/s, commit → screen",
+                "p50 \(Self.ms(lags.percentile(0.5))), p99 \(Self.ms(lags.percentile(0.99)))",
+                goal: "p99 < 250 ms",
+                met: lags.percentile(0.99) < 0.250,
+                features: "checked every 150 ms"
+            )
+        )
+        headlines.add(
+            Headline(
+                "console",
+                "cells written per refresh at that load",
+                "p50 \(Int(cells.percentile(0.5))) of 7,680",
+                features: "changed cells only"
+            )
+        )
+        headlines.add(
+            Headline(
+                "console",
+                "idle CPU",
+                String(format: "%.2f %%", idle * 100),
+                goal: "< 1 %",
+                met: idle < 0.01,
+                features: "nothing arriving"
+            )
+        )
+        headlines.add(
+            Headline(
+                "console",
+                "resident memory",
+                "\(resident) MiB",
+                goal: "< 100 MB",
+                met: resident * 1_048_576 < 100_000_000,
+                features: features
+            )
+        )
+        try headlines.save(file)
     }
 
     static func ms(_ duration: Duration) -> String { String(format: "%.1f ms", duration.secondsDouble * 1000) }
     static func ms(_ seconds: Double) -> String { seconds.isFinite ? String(format: "%.1f ms", seconds * 1000) : "–" }
-
-    static func percentile(_ values: [Double], _ q: Double) -> Double {
-        guard !values.isEmpty else { return .nan }
-        let sorted = values.sorted()
-        return sorted[max(0, min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
-    }
 
     static func residentMiB() -> Int {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""

@@ -32,6 +32,7 @@ struct GatewayBench: AsyncParsableCommand {
     @Flag(help: "Local moderation off (moderation.local.enabled: false).") var noModeration = false
     @Option(help: "Only cache hits, for this many seconds (for profiling the gateway's own path).") var cacheOnly:
         Double?
+    @OptionGroup var file: HeadlineFile
 
     func run() async throws {
         print("machine: \(Machine.description)")
@@ -73,6 +74,10 @@ struct GatewayBench: AsyncParsableCommand {
                 _ = try await Load.closed(direct, body: Load.body(), connections: 8, seconds: 0.5)
                 _ = try await Load.closed(gateway, body: Load.body(), connections: 8, seconds: 0.5)
 
+                let features =
+                    "journal \(queuedJournal ? "queued" : "durable"), moderation \(noModeration ? "off" : "on"), "
+                    + "limits, budgets, metrics"
+                var headlines = Headlines()
                 var table = TextTable([
                     ("benchmark", .left), ("simulator", .right), ("gateway", .right), ("added", .right),
                     ("goal", .left),
@@ -88,6 +93,18 @@ struct GatewayBench: AsyncParsableCommand {
                             rate == 1_000 && name == "p99" ? "added ≤ 1 ms" : "",
                         ])
                     }
+                    let added = through.percentile(0.99) - alone.percentile(0.99)
+                    headlines.add(
+                        Headline(
+                            "gateway",
+                            "added latency at \(Format.count(rate)) req/s",
+                            "p50 \(Self.ms(through.percentile(0.5) - alone.percentile(0.5))), p99 \(Self.ms(added))"
+                                + (through.failures > 0 ? ", \(through.failures) failed" : ""),
+                            goal: rate == 1_000 ? "p99 ≤ 1 ms" : "–",
+                            met: rate == 1_000 ? added <= 0.001 && through.failures == 0 : nil,
+                            features: features
+                        )
+                    )
                     table.add([
                         "\(rate) req/s errors", "\(alone.failures)", "\(through.failures)", "", "0",
                     ])
@@ -105,6 +122,20 @@ struct GatewayBench: AsyncParsableCommand {
                     String(format: "%.2f ×", through.perSecond / max(alone.perSecond, 1)),
                     "gateway ≥ 5,000 req/s and ≥ 0.5 × simulator",
                 ])
+                headlines.add(
+                    Headline(
+                        "gateway",
+                        "maximum throughput, \(connections) connections",
+                        String(
+                            format: "%.0f req/s (%.2f × the simulator's)",
+                            through.perSecond,
+                            through.perSecond / max(alone.perSecond, 1)
+                        ),
+                        goal: "≥ 5,000 req/s, ≥ 0.5 ×",
+                        met: through.perSecond >= 5_000 && through.perSecond >= 0.5 * alone.perSecond,
+                        features: features
+                    )
+                )
                 let cached = Load.body(deterministic: true)
                 _ = try await Load.closed(gateway, body: cached, connections: 1, seconds: 0.2)
                 let hits = try await Load.closed(gateway, body: cached, connections: 1, seconds: seconds / 2)
@@ -112,6 +143,17 @@ struct GatewayBench: AsyncParsableCommand {
                     "cache hit end to end (1 connection)", "", "p50 \(Self.ms(hits.percentile(0.5)))",
                     "p99 \(Self.ms(hits.percentile(0.99)))", "p99 ≤ 0.5 ms",
                 ])
+                headlines.add(
+                    Headline(
+                        "gateway",
+                        "a cache hit end to end, 1 connection",
+                        "p50 \(Self.ms(hits.percentile(0.5))), p99 \(Self.ms(hits.percentile(0.99)))",
+                        goal: "p99 ≤ 0.5 ms",
+                        met: hits.percentile(0.99) <= 0.0005,
+                        features: features
+                    )
+                )
+                try headlines.save(file)
                 print(table.rendered, terminator: "")
                 print(
                     "features: journal \(queuedJournal ? "queued (not durable)" : "durable") (redacted bodies, FTS, rollups), "
@@ -180,11 +222,7 @@ struct LoadResult: Sendable {
 
     var perSecond: Double { Double(latencies.count) / seconds }
 
-    func percentile(_ q: Double) -> Double {
-        guard !latencies.isEmpty else { return .nan }
-        let sorted = latencies.sorted()
-        return sorted[max(0, min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
-    }
+    func percentile(_ q: Double) -> Double { latencies.percentile(q) }
 }
 
 /// A load generator over AsyncHTTPClient.

@@ -19,6 +19,7 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Operations in flight at once for the throughput rows.") var concurrency = 256
     @Option(help: "Connections the client keeps (each pipelines).") var connections = 2
     @Flag(help: "A short run (5,000 operations).") var quick = false
+    @OptionGroup var file: HeadlineFile
 
     func run() async throws {
         let count = quick ? 5_000 : self.count
@@ -33,11 +34,27 @@ struct RedisBench: AsyncParsableCommand {
         var table = TextTable([
             ("benchmark", .left), ("ops/s", .right), ("p50", .right), ("p99", .right), ("goal", .left),
         ])
-        func add(_ name: String, _ result: Throughput, goal: String) {
+        var headlines = Headlines()
+        func add(_ name: String, _ result: Throughput, goal: String, area: String) {
             table.add([
                 name, String(format: "%.0f", result.perSecond), CacheBench.format(result.timings.percentile(0.5)),
                 CacheBench.format(result.timings.percentile(0.99)), goal,
             ])
+            // One at a time the goal is on latency, many in flight on throughput.
+            let met: Bool? =
+                goal.hasPrefix("p99")
+                ? result.timings.percentile(0.99) < 1e-3
+                : goal.hasPrefix("≥") ? result.perSecond >= 50_000 : nil
+            headlines.add(
+                Headline(
+                    area,
+                    "\(name), Redis",
+                    "\(Format.count(Int(result.perSecond)))/s, \(result.timings.summary)",
+                    goal: goal == "-" ? "–" : goal,
+                    met: met,
+                    features: "\(version), \(connections) connections"
+                )
+            )
         }
 
         // Limiter decisions: one Lua script per call (requests and tokens, the server's clock).
@@ -55,12 +72,14 @@ struct RedisBench: AsyncParsableCommand {
         add(
             "limiter decision, one at a time",
             try await Self.measure(count / 5, inFlight: 1, decide),
-            goal: "p99 < 1 ms"
+            goal: "p99 < 1 ms",
+            area: "limiter"
         )
         add(
             "limiter decisions, \(concurrency) in flight",
             try await Self.measure(count, inFlight: concurrency, decide),
-            goal: "≥ 50,000/s"
+            goal: "≥ 50,000/s",
+            area: "limiter"
         )
 
         // Cache hits: a ~1 KB answer read back.
@@ -89,11 +108,17 @@ struct RedisBench: AsyncParsableCommand {
                 throw ValidationError("a cache miss")
             }
         }
-        add("cache hit, one at a time", try await Self.measure(count / 5, inFlight: 1, hit), goal: "p99 < 1 ms")
+        add(
+            "cache hit, one at a time",
+            try await Self.measure(count / 5, inFlight: 1, hit),
+            goal: "p99 < 1 ms",
+            area: "cache"
+        )
         add(
             "cache hits, \(concurrency) in flight",
             try await Self.measure(count, inFlight: concurrency, hit),
-            goal: "≥ 50,000/s"
+            goal: "≥ 50,000/s",
+            area: "cache"
         )
 
         // A state update (read, change in Swift, compare-and-set): budgets, headroom, circuits.
@@ -108,9 +133,11 @@ struct RedisBench: AsyncParsableCommand {
         add(
             "state update (CAS), \(concurrency) in flight",
             try await Self.measure(count / 2, inFlight: concurrency, update),
-            goal: "-"
+            goal: "-",
+            area: "state"
         )
         print(table.rendered, terminator: "")
+        try headlines.save(file)
         await client.close()
         await server?.stop()
     }
