@@ -231,7 +231,11 @@ public final class ConsoleApp {
     var selected = 0
     var scroll = 0
     var snapshot: OverviewSnapshot?
+    /// The budget period's spend per user, kept between refreshes.
+    var periodSpend = PeriodSpend()
     var calls: [CallSummary] = []
+    /// The newest calls matching the filter, as read; `calls` is these in the chosen order.
+    private var listed: Listed?
     var details: [String: CallDetail] = [:]
     public private(set) var quitting = false
     /// The line being typed after `/` or `:`.
@@ -284,19 +288,22 @@ public final class ConsoleApp {
         let window = self.window
         let budgets = configuration.budgets
         let at = now()
+        var periodSpend = self.periodSpend
         if let snapshot = journal.read({
-            try OverviewSnapshot.load(from: $0, window: window, now: at, budgets: budgets)
+            try OverviewSnapshot.load(from: $0, window: window, now: at, budgets: budgets, periodSpend: &periodSpend)
         }) {
+            self.periodSpend = periodSpend
             self.snapshot = snapshot
         }
-        let filter = query?.filter ?? CallFilter()
-        let session = self.session
-        if let calls = journal.read({ reader in
-            if let session { return try reader.session(session) }
-            return try reader.calls(matching: filter, before: nil, limit: 500)
-        }) {
+        if let session {
             // A session stays in its own order (step by step).
-            self.calls = session == nil ? sort.apply(to: calls) : calls
+            if let calls = journal.read({ try $0.session(session) }) { self.calls = calls }
+        } else {
+            let filter = query?.filter ?? CallFilter()
+            if let listed = journal.read({ try Listed.read(filter, from: $0, after: listed) }) {
+                self.listed = listed
+                self.calls = sort.apply(to: listed.calls)
+            }
         }
         dirty = true
     }
@@ -790,4 +797,32 @@ public enum CallSort: Sendable, Equatable, CaseIterable {
 
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+/// The newest calls matching a filter, newest first, kept between refreshes: a refresh reads only
+/// the rows committed since the last (the list again when the filter changed, more than a list's
+/// worth arrived, or the journal is another file).
+struct Listed {
+    static let size = 500
+
+    var filter: CallFilter
+    /// The newest row of the journal before the last read: rows after it were not all seen.
+    var watermark: Int64
+    var calls: [CallSummary]
+
+    static func read(_ filter: CallFilter, from reader: JournalReader, after previous: Listed?) throws(JournalError)
+        -> Listed
+    {
+        let watermark = try reader.lastCallID()
+        if let previous, previous.filter == filter, watermark >= previous.watermark {
+            let added = try reader.calls(matching: filter, after: previous.watermark, limit: size)
+            if added.count < size {
+                // Rows read after the watermark last time are in the list already.
+                let newest = previous.calls.first?.id ?? 0
+                let fresh = added.reversed().filter { $0.id > newest }
+                return Listed(filter: filter, watermark: watermark, calls: Array((fresh + previous.calls).prefix(size)))
+            }
+        }
+        return Listed(filter: filter, watermark: watermark, calls: try reader.calls(matching: filter, limit: size))
+    }
 }

@@ -148,6 +148,14 @@ struct JournalRollupTests {
         let costByUser = try reader.costSeries(from: fixedStart, to: end, slots: 12, by: .user)
         #expect(costByUser.keys.sorted() == byUser.keys.sorted())
         for (user, values) in byUser { #expect(costByUser[user] == values.map(\.costNanoUSD)) }
+        // The latency-only series too, per model: the same histograms, bucket for bucket.
+        let byModel = try reader.series(from: fixedStart, to: end, slots: 12, by: .model)
+        let latencyByModel = try reader.latencySeries(from: fixedStart, to: end, slots: 12, by: .model)
+        #expect(latencyByModel.keys.sorted() == byModel.keys.sorted() && !byModel.isEmpty)
+        for (model, values) in byModel {
+            #expect(latencyByModel[model] == values.map(\.latency))
+            #expect(values.contains { $0.latency.quantile(0.99) != nil })
+        }
     }
 }
 

@@ -141,17 +141,21 @@ extension OverviewSnapshot {
     /// Users kept for the spend pane (the largest spenders).
     static let maximumUsers = 60
 
-    /// Reads the overview for `window` ending at `now`.
+    /// Reads the overview for `window` ending at `now`; `periodSpend` keeps the budget period's
+    /// closed hours between refreshes.
     public static func load(
         from reader: JournalReader,
         window: ConsoleWindow,
         now: Date,
-        budgets: SwitchboardConfiguration.Budgets
+        budgets: SwitchboardConfiguration.Budgets,
+        periodSpend: inout PeriodSpend
     ) throws -> OverviewSnapshot {
         let from = now.addingTimeInterval(-window.seconds)
-        let totals = try reader.aggregate(from: from, to: now)[""] ?? RollupCounters()
         let byModel = try reader.aggregate(from: from, to: now, by: .model)
-        let modelSeries = try reader.series(from: from, to: now, slots: historySlots, by: .model)
+        // The totals come from the same fleet rollups, grouped by model: summing the groups (the
+        // histograms merged bucket by bucket) is exact, and saves reading the window twice.
+        let totals = byModel.values.reduce(into: RollupCounters()) { $0.merge($1) }
+        let modelSeries = try reader.latencySeries(from: from, to: now, slots: historySlots, by: .model)
         let latency = byModel.filter { !$0.key.isEmpty && $0.value.calls > 0 }.map { model, counters in
             ModelLatency(
                 model: model,
@@ -160,14 +164,14 @@ extension OverviewSnapshot {
                 p90: counters.latency.quantile(0.9),
                 p99: counters.latency.quantile(0.99),
                 ttft: counters.timeToFirstToken.quantile(0.5),
-                history: (modelSeries[model] ?? []).map { $0.latency.quantile(0.99) ?? 0 }
+                history: (modelSeries[model] ?? []).map { $0.quantile(0.99) ?? 0 }
             )
         }.sorted { ($0.calls, $1.model) > ($1.calls, $0.model) }
 
         let period = budgets.period.period(containing: now)
         let periodStart = Self.start(of: budgets.period, renewing: period.renews)
         let byUser = try reader.aggregate(from: from, to: now, by: .user, details: false)
-        let periodByUser = try reader.aggregate(from: periodStart, to: now, by: .user, details: false)
+        let periodByUser = try periodSpend.read(reader, from: periodStart, to: now)
         let userSeries = try reader.costSeries(from: from, to: now, slots: historySlots, by: .user)
         // The biggest spenders: no screen shows more rows than this.
         let top = byUser.filter { !$0.key.isEmpty }
@@ -177,7 +181,7 @@ extension OverviewSnapshot {
             UserSpend(
                 user: user,
                 window: counters,
-                periodNanoUSD: periodByUser[user]?.costNanoUSD ?? counters.costNanoUSD,
+                periodNanoUSD: periodByUser[user] ?? counters.costNanoUSD,
                 budget: budgets.users[user] ?? budgets.defaultUser,
                 history: (userSeries[user] ?? []).map(Double.init)
             )

@@ -19,8 +19,8 @@ public enum RollupDimension: String, Sendable, CaseIterable {
 
 extension JournalReader {
     /// Totals over `[from, to)` from the rollups, grouped by `dimension` (one entry keyed `""`
-    /// without one). Never scans raw rows: counters are summed by SQLite and histograms merged from
-    /// their stored form, reading the smallest rollup family that can answer — the fleet tables
+    /// without one). Never scans raw rows: counters are summed (by SQLite with the details, here
+    /// without) and histograms merged from their stored form, reading the smallest rollup family that can answer — the fleet tables
     /// (no user dimension) for totals and model, route, provider or origin groupings, the user
     /// tables (user and tenant only) for user or tenant groupings.
     ///
@@ -46,16 +46,16 @@ extension JournalReader {
             var latency: [String: DenseHistogram] = [:]
             var ttft: [String: DenseHistogram] = [:]
             for (table, low, high) in queries {
-                let sums = Journal.rollupColumnList.filter {
+                let columns = Journal.rollupColumnList.filter {
                     !["error_classes", "latency_hist", "ttft_hist"].contains($0)
                 }
-                .map { "sum(\($0))" }.joined(separator: ", ")
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql:
-                        "SELECT \(group), \(sums) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1",
-                    arguments: [low, high]
-                )
+                // Without the histograms, the groups are summed here rather than by SQLite: many
+                // groups (users) cost more in its temporary B-tree than reading the rows.
+                let sql =
+                    details
+                    ? "SELECT \(group), \(columns.map { "sum(\($0))" }.joined(separator: ", ")) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1"
+                    : "SELECT \(group), \(columns.joined(separator: ", ")) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?"
+                let rows = try Row.fetchCursor(try db.cachedStatement(sql: sql), arguments: [low, high])
                 while let row = try rows.next() {
                     totals[row[0] as String, default: RollupCounters()].mergeSums(row, offset: 1)
                 }
@@ -181,21 +181,55 @@ extension JournalReader {
             by: dimension
         )
         return try read("aggregate") { db in
+            // Summed here, not by SQLite: grouping thousands of (user, slot) pairs in a temporary
+            // B-tree costs several times more than reading the rows.
             var series: [String: [Int64]] = [:]
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT \(group), (max(bucket_start, ?) - ?) / ?, sum(cost_nano_usd) FROM \(table)
-                    WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1, 2
-                    """,
-                arguments: [start, start, width, resolution.bucketStart(start), end]
+            let statement = try db.cachedStatement(
+                sql:
+                    "SELECT \(group), bucket_start, cost_nano_usd FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?"
             )
+            let rows = try Row.fetchCursor(statement, arguments: [resolution.bucketStart(start), end])
             while let row = try rows.next() {
-                let slot = row[1] as Int
-                guard slot >= 0, slot < slots else { continue }
-                series[row[0] as String, default: Array(repeating: 0, count: slots)][slot] += row[2] as Int64? ?? 0
+                let cost: Int64 = row[2]
+                let slot = Int((max(start, row[1] as Int64) - start) / width)
+                guard slot < slots else { continue }
+                series[row[0] as String, default: Array(repeating: 0, count: slots)][slot] += cost
             }
             return series
+        }
+    }
+}
+
+extension JournalReader {
+    /// The latency histogram per time slot, grouped by `dimension`: like
+    /// ``series(from:to:slots:by:)`` for the latency alone, without reading or building the other
+    /// counters. For p99 sparklines.
+    public func latencySeries(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil)
+        throws(JournalError) -> [String: [LogHistogram]]
+    {
+        let (start, end, width, resolution, table, group) = Self.slotting(
+            from: from,
+            to: to,
+            slots: slots,
+            by: dimension
+        )
+        return try read("aggregate") { db in
+            var dense: [String: [DenseHistogram]] = [:]
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT \(group), bucket_start, latency_hist FROM \(table)
+                    WHERE bucket_start >= ? AND bucket_start < ? AND latency_hist IS NOT NULL
+                    """
+            )
+            let rows = try Row.fetchCursor(statement, arguments: [resolution.bucketStart(start), end])
+            while let row = try rows.next() {
+                let slot = Int((max(start, row[1] as Int64) - start) / width)
+                guard slot < slots, let blob = row[2] as Data? else { continue }
+                let key: String = row[0]
+                if dense[key] == nil { dense[key] = Array(repeating: DenseHistogram(), count: slots) }
+                blob.withUnsafeBytes { LogHistogram.add(encoded: $0, into: &dense[key]![slot]) }
+            }
+            return dense.mapValues { $0.map(\.histogram) }
         }
     }
 }
