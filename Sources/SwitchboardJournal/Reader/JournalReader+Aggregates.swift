@@ -129,28 +129,8 @@ extension JournalReader {
     public func series(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil) throws(JournalError)
         -> [String: [RollupCounters]]
     {
-        let (start, end, width, resolution, table, group) = Self.slotting(
-            from: from,
-            to: to,
-            slots: slots,
-            by: dimension
-        )
-        return try read("aggregate") { db in
-            var series: [String: [RollupCounters]] = [:]
-            let rows = try Row.fetchCursor(
-                db,
-                sql:
-                    "SELECT \(group), bucket_start, \(Journal.rollupColumns) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?",
-                arguments: [resolution.bucketStart(start), end]
-            )
-            while let row = try rows.next() {
-                let slot = Int((max(start, row[1] as Int64) - start) / width)
-                guard slot < slots else { continue }
-                var values = series[row[0] as String] ?? Array(repeating: RollupCounters(), count: slots)
-                values[slot].merge(Journal.counters(from: row, offset: 2))
-                series[row[0] as String] = values
-            }
-            return series
+        try slotted(from: from, to: to, slots: slots, by: dimension, columns: Journal.rollupColumns, empty: .init()) {
+            $0.merge(Journal.counters(from: $1, offset: 2))
         }
     }
 }
@@ -169,11 +149,20 @@ extension JournalReader {
         return (start, end, width, resolution, table, dimension?.column ?? "''")
     }
 
-    /// Spend per time slot, grouped by `dimension`: like ``series(from:to:slots:by:)`` for the cost
-    /// alone, summed by SQLite without reading any histogram. For spend sparklines.
-    public func costSeries(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil)
-        throws(JournalError) -> [String: [Int64]]
-    {
+    /// The rollup rows of `[from, to)` split into `slots` (see ``slotting(from:to:slots:by:)``),
+    /// `columns` read after the group and the bucket start: one value per slot and group, each
+    /// row added into its slot's by `add` (its columns from index 2). Summed here, not by SQLite:
+    /// grouping thousands of (user, slot) pairs in a temporary B-tree costs several times more
+    /// than reading the rows.
+    func slotted<Value: Sendable>(
+        from: Date,
+        to: Date,
+        slots: Int,
+        by dimension: RollupDimension?,
+        columns: String,
+        empty: Value,
+        _ add: @Sendable (inout Value, Row) -> Void
+    ) throws(JournalError) -> [String: [Value]] {
         let (start, end, width, resolution, table, group) = Self.slotting(
             from: from,
             to: to,
@@ -181,56 +170,44 @@ extension JournalReader {
             by: dimension
         )
         return try read("aggregate") { db in
-            // Summed here, not by SQLite: grouping thousands of (user, slot) pairs in a temporary
-            // B-tree costs several times more than reading the rows.
-            var series: [String: [Int64]] = [:]
+            var series: [String: [Value]] = [:]
             let statement = try db.cachedStatement(
                 sql:
-                    "SELECT \(group), bucket_start, cost_nano_usd FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?"
+                    "SELECT \(group), bucket_start, \(columns) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?"
             )
             let rows = try Row.fetchCursor(statement, arguments: [resolution.bucketStart(start), end])
             while let row = try rows.next() {
-                let cost: Int64 = row[2]
                 let slot = Int((max(start, row[1] as Int64) - start) / width)
                 guard slot < slots else { continue }
-                series[row[0] as String, default: Array(repeating: 0, count: slots)][slot] += cost
+                add(&series[row[0] as String, default: Array(repeating: empty, count: slots)][slot], row)
             }
             return series
         }
     }
-}
 
-extension JournalReader {
+    /// Spend per time slot, grouped by `dimension`: like ``series(from:to:slots:by:)`` for the cost
+    /// alone, without reading any histogram. For spend sparklines.
+    public func costSeries(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil)
+        throws(JournalError) -> [String: [Int64]]
+    {
+        try slotted(from: from, to: to, slots: slots, by: dimension, columns: "cost_nano_usd", empty: 0) {
+            $0 += $1[2] as Int64
+        }
+    }
+
     /// The latency histogram per time slot, grouped by `dimension`: like
     /// ``series(from:to:slots:by:)`` for the latency alone, without reading or building the other
     /// counters. For p99 sparklines.
     public func latencySeries(from: Date, to: Date, slots: Int, by dimension: RollupDimension? = nil)
         throws(JournalError) -> [String: [LogHistogram]]
     {
-        let (start, end, width, resolution, table, group) = Self.slotting(
-            from: from,
-            to: to,
-            slots: slots,
-            by: dimension
-        )
-        return try read("aggregate") { db in
-            var dense: [String: [DenseHistogram]] = [:]
-            let statement = try db.cachedStatement(
-                sql: """
-                    SELECT \(group), bucket_start, latency_hist FROM \(table)
-                    WHERE bucket_start >= ? AND bucket_start < ? AND latency_hist IS NOT NULL
-                    """
-            )
-            let rows = try Row.fetchCursor(statement, arguments: [resolution.bucketStart(start), end])
-            while let row = try rows.next() {
-                let slot = Int((max(start, row[1] as Int64) - start) / width)
-                guard slot < slots, let blob = row[2] as Data? else { continue }
-                let key: String = row[0]
-                if dense[key] == nil { dense[key] = Array(repeating: DenseHistogram(), count: slots) }
-                blob.withUnsafeBytes { LogHistogram.add(encoded: $0, into: &dense[key]![slot]) }
-            }
-            return dense.mapValues { $0.map(\.histogram) }
+        try slotted(from: from, to: to, slots: slots, by: dimension, columns: "latency_hist", empty: DenseHistogram()) {
+            dense,
+            row in
+            guard let blob = row[2] as Data? else { return }
+            blob.withUnsafeBytes { LogHistogram.add(encoded: $0, into: &dense) }
         }
+        .mapValues { $0.map(\.histogram) }
     }
 }
 
