@@ -3,7 +3,8 @@ import SwitchboardJournal
 
 /// Spend per user in the current budget period (the spend pane's budget bars), kept between
 /// refreshes. A month of hourly rollups takes tens of milliseconds to read on a large journal, so
-/// the hours already closed are read once and only the current hour on each refresh.
+/// the hours already closed are read once and only the current hour, from its hour rows, on each
+/// refresh.
 ///
 /// Rollups go by when a call started and a row is written when the call ends, so a call can land
 /// in an hour already read (one that ran across the hour's end, or from a writer running late).
@@ -64,7 +65,12 @@ public struct PeriodSpend: Sendable {
         watermark = newest
         var total = settled
         total.merge(lastHour, uniquingKeysWith: +)
-        total.merge(try spend(reader, from: self.through, to: now), uniquingKeysWith: +)
+        if now > self.through {
+            // The current hour from its hour rows: one per user, where its minutes are up to sixty.
+            reads += 1
+            let current = try reader.hour(startingAt: self.through, by: .user, details: false)
+            total.merge(current.mapValues(\.costNanoUSD), uniquingKeysWith: +)
+        }
         return total
     }
 

@@ -38,6 +38,27 @@ extension JournalReader {
         details: Bool = true
     ) throws(JournalError) -> [String: RollupCounters] {
         let ranges = try Self.plan(from: Journal.milliseconds(from), to: Journal.milliseconds(to), reader: self)
+        return try aggregate(ranges, by: dimension, details: details)
+    }
+
+    /// Totals of the hour that starts at `hour` (on the hour) from its hour rollup rows, grouped by
+    /// `dimension`: every call that started in it so far, the current minute's included (hour rows
+    /// are updated in the same transaction as the minute rows). One row per group, where the
+    /// minutes would be up to sixty.
+    public func hour(startingAt hour: Date, by dimension: RollupDimension? = nil, details: Bool = true)
+        throws(JournalError) -> [String: RollupCounters]
+    {
+        let start = RollupResolution.hour.bucketStart(Journal.milliseconds(hour))
+        return try aggregate(
+            [(.hour, start, start + RollupResolution.hour.milliseconds)],
+            by: dimension,
+            details: details
+        )
+    }
+
+    private func aggregate(_ ranges: [(RollupResolution, Int64, Int64)], by dimension: RollupDimension?, details: Bool)
+        throws(JournalError) -> [String: RollupCounters]
+    {
         let scope = RollupScope.serving(dimension)
         let group = dimension?.column ?? "''"
         let queries = ranges.map { (RollupTable(resolution: $0.0, scope: scope).name, $0.1, $0.2) }
