@@ -99,7 +99,7 @@ struct AllBenchmarks: AsyncParsableCommand {
             let began = clock.now
             log("\(part.name): switchboard \(arguments.joined(separator: " "))")
             let child = try ChildProcess.spawn(
-                [ReliabilityCommand.executable] + arguments + ["--headlines", headlines],
+                [Machine.executable] + arguments + ["--headlines", headlines],
                 output: .file(out),
                 errors: .file(errors)
             )

@@ -36,6 +36,12 @@ enum Machine {
         return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(memory) GiB, \(build)"
     }
 
+    /// This executable's path, for starting more of itself (benchmarks, the reliability suite's
+    /// gateways).
+    static var executable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
     /// Free bytes on the file system holding `path`.
     static func freeBytes(at path: String) -> Int64 {
         let attributes = try? FileManager.default.attributesOfFileSystem(forPath: path)

@@ -43,7 +43,7 @@ struct ReliabilityCommand: AsyncParsableCommand {
         simulator.limits.anthropic = .init(requests: 1 << 30, inputTokens: 1 << 40, outputTokens: 1 << 40)
         let results = try await withSimulator(simulator) { fixture in
             let suite = ReliabilitySuite(
-                binary: Self.executable,
+                binary: Machine.executable,
                 directory: directory,
                 simulatorURL: fixture.baseURL,
                 quick: quick,
@@ -93,10 +93,6 @@ struct ReliabilityCommand: AsyncParsableCommand {
             print("logs and journals kept in \(directory)")
             throw ExitCode(1)
         }
-    }
-
-    static var executable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
 }
