@@ -225,14 +225,24 @@ public final class ConsoleApp {
     var glyphs: Glyphs
     var theme: Theme
     let now: () -> Date
-    public private(set) var screens: [Screen] = [.overview]
+    public private(set) var screens: [Screen] = [.overview] {
+        didSet {
+            // The calls list is read when a calls screen opens, and kept up to date while one is
+            // open (on the stack, under a call's detail).
+            if listDue, screens.contains(.calls) { readCalls() }
+        }
+    }
+    /// Whether the calls list missed refreshes while no calls screen was open.
+    private var listDue = false
     public private(set) var window: ConsoleWindow = .fifteenMinutes
     public private(set) var frozen = false
     var selected = 0
     var scroll = 0
     var snapshot: OverviewSnapshot?
-    /// The budget period's spend per user, kept between refreshes.
-    var periodSpend = PeriodSpend()
+    /// The window's minutes and the budget period's spend, kept between refreshes.
+    var kept = OverviewSnapshot.Kept()
+    /// The journal's opening `kept` was read from.
+    private var keptOpening = 0
     var calls: [CallSummary] = []
     /// The newest calls matching the filter, as read; `calls` is these in the chosen order.
     private var listed: Listed?
@@ -288,13 +298,26 @@ public final class ConsoleApp {
         let window = self.window
         let budgets = configuration.budgets
         let at = now()
-        var periodSpend = self.periodSpend
-        if let snapshot = journal.read({
-            try OverviewSnapshot.load(from: $0, window: window, now: at, budgets: budgets, periodSpend: &periodSpend)
-        }) {
-            self.periodSpend = periodSpend
+        _ = journal.open()
+        var kept = journal.openings == keptOpening ? self.kept : OverviewSnapshot.Kept()
+        // Taken rather than copied, so that updating it copies nothing; it is left consistent
+        // by a read that fails, and put back either way.
+        self.kept = OverviewSnapshot.Kept()
+        let snapshot = journal.read {
+            try OverviewSnapshot.load(from: $0, window: window, now: at, budgets: budgets, kept: &kept)
+        }
+        self.kept = kept
+        if let snapshot {
+            keptOpening = journal.openings
             self.snapshot = snapshot
         }
+        if screens.contains(.calls) { readCalls() } else { listDue = true }
+        dirty = true
+    }
+
+    /// Reads the calls list: the session's calls, or the newest matching the filter.
+    private func readCalls() {
+        listDue = false
         if let session {
             // A session stays in its own order (step by step).
             if let calls = journal.read({ try $0.session(session) }) { self.calls = calls }
@@ -305,7 +328,6 @@ public final class ConsoleApp {
                 self.calls = sort.apply(to: listed.calls)
             }
         }
-        dirty = true
     }
 
     /// Handles one key; returns whether the screen must be drawn again.

@@ -61,4 +61,26 @@ import Testing
         let whole = try reader.calls(matching: CallFilter(userID: "zed"), before: nil, limit: 500).map(\.requestID)
         #expect(Array(whole.prefix(Self.listed(app).count)) == Self.listed(app), "as a whole read shows it")
     }
+    /// While no calls screen is open, refreshes leave the list alone (the overview does not show
+    /// it); opening one reads what arrived meanwhile.
+    @Test func theListIsReadWhenTheCallsScreenOpens() async throws {
+        let (path, now) = try await ConsoleScreenTests.fixture()
+        let app = ConsoleScreenTests.app(path, now: now)
+        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            var generator = SyntheticCalls(count: 10, seed: 3, options: .init(start: now, span: .seconds(1)))
+            let next = generator.next()
+            var call = try #require(next)
+            call.requestID = "req_while_away"
+            try await writer.write(call)
+            writer.finish()
+            try await group.waitForAll()
+        }
+        app.reload()
+        app.handle(.character("c"))
+        #expect(Self.listed(app).first == "req_while_away")
+        app.handle(.escape)
+        #expect(app.screen == .overview)
+    }
 }

@@ -85,6 +85,9 @@ public final class ConsoleJournal {
     private var reader: JournalReader?
     public private(set) var problem: String?
     private var lastVersion: Int?
+    /// How many times the file was opened: what was kept from an earlier opening (which may have
+    /// been another file at the path) is not to be trusted after a new one.
+    public private(set) var openings = 0
 
     public init(path: String) {
         self.path = path
@@ -95,6 +98,7 @@ public final class ConsoleJournal {
         if let reader { return reader }
         do {
             reader = try JournalReader.open(path: path)
+            openings += 1
             problem = nil
         } catch {
             problem = error.message
@@ -138,24 +142,58 @@ public final class ConsoleJournal {
 extension OverviewSnapshot {
     /// Slots in a sparkline.
     static let historySlots = 12
+
+    /// What the overview keeps between refreshes, so that each reads only what changed.
+    public struct Kept: Sendable {
+        public var live = LiveRollups(slots: OverviewSnapshot.historySlots)
+        /// The budget period of the last refresh: working it out takes a calendar.
+        public var period: BudgetPeriod?
+
+        public init() {}
+    }
+
+    /// The budget period a moment falls in.
+    public struct BudgetPeriod: Sendable {
+        public var kind: SwitchboardConfiguration.Budgets.Period
+        public var name: String
+        public var start: Date
+        public var renews: Date
+
+        public init(_ kind: SwitchboardConfiguration.Budgets.Period, containing now: Date) {
+            let period = kind.period(containing: now)
+            self.kind = kind
+            name = period.name
+            start = OverviewSnapshot.start(of: kind, renewing: period.renews)
+            renews = period.renews
+        }
+
+        public func contains(_ date: Date, kind: SwitchboardConfiguration.Budgets.Period) -> Bool {
+            kind == self.kind && date >= start && date < renews
+        }
+    }
     /// Users kept for the spend pane (the largest spenders).
     static let maximumUsers = 60
 
-    /// Reads the overview for `window` ending at `now`; `periodSpend` keeps the budget period's
-    /// closed hours between refreshes.
+    /// Reads the overview for `window` ending at `now`; `kept` holds the window's minutes and the
+    /// budget period's spend between refreshes.
     public static func load(
         from reader: JournalReader,
         window: ConsoleWindow,
         now: Date,
         budgets: SwitchboardConfiguration.Budgets,
-        periodSpend: inout PeriodSpend
+        kept: inout Kept
     ) throws -> OverviewSnapshot {
         let from = now.addingTimeInterval(-window.seconds)
-        let byModel = try reader.aggregate(from: from, to: now, by: .model)
+        if kept.period?.contains(now, kind: budgets.period) != true {
+            kept.period = BudgetPeriod(budgets.period, containing: now)
+        }
+        let period = kept.period!
+        let figures = try kept.live.read(reader, from: from, to: now, periodStart: period.start)
+        let byModel = figures.byModel
         // The totals come from the same fleet rollups, grouped by model: summing the groups (the
         // histograms merged bucket by bucket) is exact, and saves reading the window twice.
         let totals = byModel.values.reduce(into: RollupCounters()) { $0.merge($1) }
-        let modelSeries = try reader.latencySeries(from: from, to: now, slots: historySlots, by: .model)
+        let modelSeries = figures.latencyByModel
         let latency = byModel.filter { !$0.key.isEmpty && $0.value.calls > 0 }.map { model, counters in
             ModelLatency(
                 model: model,
@@ -168,17 +206,17 @@ extension OverviewSnapshot {
             )
         }.sorted { ($0.calls, $1.model) > ($1.calls, $0.model) }
 
-        let period = budgets.period.period(containing: now)
-        let periodStart = Self.start(of: budgets.period, renewing: period.renews)
-        let byUser = try reader.aggregate(from: from, to: now, by: .user, details: false)
-        let periodByUser = try periodSpend.read(reader, from: periodStart, to: now)
-        let userSeries = try reader.costSeries(from: from, to: now, slots: historySlots, by: .user)
+        let byUser = figures.byUser
+        let periodByUser = figures.periodSpend
+        let userSeries = figures.costByUser
         // The biggest spenders: no screen shows more rows than this.
-        let top = byUser.filter { !$0.key.isEmpty }
-            .sorted { ($0.value.costNanoUSD, $1.key) > ($1.value.costNanoUSD, $0.key) }
+        // (Sorted as spend and name alone: moving whole counters about costs more than the sort.)
+        let top = byUser.compactMap { $0.key.isEmpty ? nil : ($0.value.costNanoUSD, $0.key) }
+            .sorted { ($0.0, $1.1) > ($1.0, $0.1) }
             .prefix(maximumUsers)
-        let spend = top.map { user, counters in
-            UserSpend(
+        let spend = top.map { _, user in
+            let counters = byUser[user]!
+            return UserSpend(
                 user: user,
                 window: counters,
                 periodNanoUSD: periodByUser[user] ?? counters.costNanoUSD,

@@ -109,7 +109,14 @@ public struct CellBuffer: Sendable, Equatable {
 
     /// Terminal columns a string takes.
     public static func columns(of text: String) -> Int {
-        text.reduce(0) { $0 + columns(of: $1) }
+        // ASCII, nearly every string drawn, without splitting it into characters: a column per
+        // byte, none for controls.
+        var count = 0
+        for byte in text.utf8 {
+            guard byte < 0x80 else { return text.reduce(0) { $0 + columns(of: $1) } }
+            if byte >= 0x20, byte != 0x7F { count += 1 }
+        }
+        return count
     }
 
     /// `text` in at most `width` columns: whole when it fits, else cut at the last word boundary

@@ -5,30 +5,30 @@ enum Format {
     /// `410ms`, `2.41s`, `1m05s`.
     static func milliseconds(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "–" }
-        if value < 1 { return String(format: "%.2fms", value) }
+        if value < 1 { return fixed(value, 2) + "ms" }
         if value < 1000 { return "\(Int(value.rounded()))ms" }
-        if value < 60_000 { return String(format: "%.2fs", value / 1000) }
+        if value < 60_000 { return fixed(value / 1000, 2) + "s" }
         let seconds = Int((value / 1000).rounded())
-        return String(format: "%dm%02ds", seconds / 60, seconds % 60)
+        return "\(seconds / 60)m\(twoDigits(seconds % 60))s"
     }
 
     /// `$12.84`, `$0.930`, `$0.0041`: more decimals for smaller amounts.
     static func dollars(_ nanoUSD: Int64) -> String {
         let dollars = Double(nanoUSD) / 1e9
         switch abs(dollars) {
-        case 100...: return String(format: "$%.0f", dollars)
-        case 1...: return String(format: "$%.2f", dollars)
-        case 0.01...: return String(format: "$%.3f", dollars)
-        case 0.0001...: return String(format: "$%.4f", dollars)
+        case 100...: return "$" + fixed(dollars, 0)
+        case 1...: return "$" + fixed(dollars, 2)
+        case 0.01...: return "$" + fixed(dollars, 3)
+        case 0.0001...: return "$" + fixed(dollars, 4)
         case 0: return "$0"
-        default: return String(format: "$%.6f", dollars)
+        default: return "$" + fixed(dollars, 6)
         }
     }
 
     /// `812`, `4,812`, `112k`, `1.2M`.
     static func count(_ value: Int) -> String {
         switch abs(value) {
-        case 1_000_000...: return String(format: "%.1fM", Double(value) / 1e6)
+        case 1_000_000...: return fixed(Double(value) / 1e6, 1) + "M"
         case 100_000...: return "\(value / 1000)k"
         case 1_000...: return grouped(value)
         default: return "\(value)"
@@ -38,9 +38,9 @@ enum Format {
     /// `812`, `4.8k`, `112k`, `1.2M`: at most five characters, for gauges.
     static func compact(_ value: Int) -> String {
         switch abs(value) {
-        case 1_000_000...: return String(format: "%.1fM", Double(value) / 1e6)
+        case 1_000_000...: return fixed(Double(value) / 1e6, 1) + "M"
         case 100_000...: return "\(value / 1000)k"
-        case 1_000...: return String(format: "%.1fk", Double(value) / 1e3)
+        case 1_000...: return fixed(Double(value) / 1e3, 1) + "k"
         default: return "\(value)"
         }
     }
@@ -59,14 +59,36 @@ enum Format {
     /// `38.4%` of `part / whole` (`–` for no whole).
     static func percent(_ part: Int, of whole: Int) -> String {
         guard whole > 0 else { return "–" }
-        return String(format: "%.1f%%", Double(part) / Double(whole) * 100)
+        return fixed(Double(part) / Double(whole) * 100, 1) + "%"
     }
 
     /// `12:04:31` in UTC.
     static func clock(_ date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down)) % 86_400
-        return String(format: "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+        return "\(twoDigits(seconds / 3600)):\(twoDigits(seconds / 60 % 60)):\(twoDigits(seconds % 60))"
     }
+
+    /// `value` with `decimals` digits after the point, as `String(format: "%.Nf")` writes it but
+    /// for a near-half the scaling rounds onto a half, and for a negative that rounds to zero
+    /// (`0.0` here, `-0.0` there), without Foundation's formatter: a frame formats hundreds of
+    /// figures, and that formatter was a good part of drawing one.
+    static func fixed(_ value: Double, _ decimals: Int) -> String {
+        let scale = [1.0, 10, 100, 1_000, 10_000, 100_000, 1_000_000][min(max(decimals, 0), 6)]
+        let scaled = (abs(value) * scale).rounded(.toNearestOrEven)
+        guard (0...6).contains(decimals), value.isFinite, scaled < 1e15 else {
+            return String(format: "%.\(decimals)f", value)
+        }
+        let units = Int64(scaled)
+        let whole = units / Int64(scale)
+        var text = value < 0 && units > 0 ? "-\(whole)" : "\(whole)"
+        guard decimals > 0 else { return text }
+        let fraction = String(units % Int64(scale))
+        text += "." + String(repeating: "0", count: decimals - fraction.count) + fraction
+        return text
+    }
+
+    /// `07`: at least two digits.
+    static func twoDigits(_ value: Int) -> String { value < 10 && value >= 0 ? "0\(value)" : "\(value)" }
 
     /// `8s`, `12ms`, `3m` until `date`.
     static func until(_ date: Date?, from now: Date) -> String {

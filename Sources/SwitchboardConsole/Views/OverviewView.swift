@@ -5,7 +5,20 @@ import SwitchboardJournal
 /// A pane's content: an optional column header and rows, each a line of spans.
 struct PaneContent {
     var header: [Span]?
-    var rows: [[Span]]
+    var count: Int
+    /// Row `index`, built when drawn: a pane draws only the rows that fit, of sixty users or forty
+    /// errors.
+    var row: (Int) -> [Span]
+
+    init(header: [Span]?, rows: [[Span]]) {
+        self.init(header: header, count: rows.count) { rows[$0] }
+    }
+
+    init(header: [Span]?, count: Int, row: @escaping (Int) -> [Span]) {
+        self.header = header
+        self.count = count
+        self.row = row
+    }
 }
 
 /// The overview: a header with the window's figures and five panes — rate-limit headroom,
@@ -149,7 +162,7 @@ struct OverviewView {
             spans.append(Span(value, role))
             spans.append(Span("  "))
         }
-        figure("calls", String(format: "%.1f/s", snapshot.callsPerSecond))
+        figure("calls", Format.fixed(snapshot.callsPerSecond, 1) + "/s")
         let errorRole: Role =
             totals.calls > 0 && Double(totals.failures) / Double(totals.calls) > 0.05 ? .crit : .heading
         figure("errors", Format.percent(totals.failures, of: totals.calls), errorRole)
@@ -206,7 +219,7 @@ struct OverviewView {
             buffer.put(header, x: inner.x + (boxed ? 1 : 0), y: y, limit: inner.width - (boxed ? 2 : 0))
             y += 1
         }
-        if content.rows.isEmpty, y < inner.y + inner.height {
+        if content.count == 0, y < inner.y + inner.height {
             buffer.put(
                 "nothing in this window yet",
                 x: inner.x + (boxed ? 1 : 0),
@@ -215,8 +228,8 @@ struct OverviewView {
                 limit: inner.width - 2
             )
         }
-        for row in content.rows where y < inner.y + inner.height {
-            buffer.put(row, x: inner.x + (boxed ? 1 : 0), y: y, limit: inner.width - (boxed ? 2 : 0))
+        for index in 0..<content.count where y < inner.y + inner.height {
+            buffer.put(content.row(index), x: inner.x + (boxed ? 1 : 0), y: y, limit: inner.width - (boxed ? 2 : 0))
             y += 1
         }
     }
@@ -328,7 +341,9 @@ struct OverviewView {
 
     func errors(width: Int) -> PaneContent {
         let target = width >= 100 ? 24 : 16
-        let rows = snapshot.errors.enumerated().map { index, call -> [Span] in
+        let errors = snapshot.errors
+        return PaneContent(header: nil, count: errors.count) { index in
+            let call = errors[index]
             let (label, role) = Self.label(call)
             let attempts = call.attempts > 0 ? "\(call.attempts) att" : "—"
             let model = call.provider.map { "\($0)/\(call.model ?? "?")" } ?? "—"
@@ -343,7 +358,6 @@ struct OverviewView {
                 Span(message, selected ? .selection : role == .crit ? .normal : .dim),
             ]
         }
-        return PaneContent(header: nil, rows: rows)
     }
 
     func spend(width: Int) -> PaneContent {
@@ -357,7 +371,9 @@ struct OverviewView {
             header += [column("tokens in / out", 17, .dim, right: true), column("errors", 6, .dim, right: true)]
         }
         header.append(Span("spend over window", .dim))
-        let rows = snapshot.spend.enumerated().map { index, user -> [Span] in
+        let users = snapshot.spend
+        return PaneContent(header: header, count: users.count) { index in
+            let user = users[index]
             var row = [
                 column(user.user, 12, index == selectedUser ? .selection : .normal),
                 column(Format.dollars(user.window.costNanoUSD), 9, .heading, right: true),
@@ -399,6 +415,5 @@ struct OverviewView {
             row.append(Span(Graphics.sparkline(user.history, glyphs: glyphs), .accent))
             return row
         }
-        return PaneContent(header: header, rows: rows)
     }
 }

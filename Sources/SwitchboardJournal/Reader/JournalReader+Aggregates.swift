@@ -37,94 +37,119 @@ extension JournalReader {
         by dimension: RollupDimension? = nil,
         details: Bool = true
     ) throws(JournalError) -> [String: RollupCounters] {
-        let ranges = try Self.plan(from: Journal.milliseconds(from), to: Journal.milliseconds(to), reader: self)
-        return try aggregate(ranges, by: dimension, details: details)
-    }
-
-    /// Totals of the hour that starts at `hour` (on the hour) from its hour rollup rows, grouped by
-    /// `dimension`: every call that started in it so far, the current minute's included (hour rows
-    /// are updated in the same transaction as the minute rows). One row per group, where the
-    /// minutes would be up to sixty.
-    public func hour(startingAt hour: Date, by dimension: RollupDimension? = nil, details: Bool = true)
-        throws(JournalError) -> [String: RollupCounters]
-    {
-        let start = RollupResolution.hour.bucketStart(Journal.milliseconds(hour))
-        return try aggregate(
-            [(.hour, start, start + RollupResolution.hour.milliseconds)],
-            by: dimension,
-            details: details
-        )
-    }
-
-    private func aggregate(_ ranges: [(RollupResolution, Int64, Int64)], by dimension: RollupDimension?, details: Bool)
-        throws(JournalError) -> [String: RollupCounters]
-    {
-        let scope = RollupScope.serving(dimension)
-        let group = dimension?.column ?? "''"
-        let queries = ranges.map { (RollupTable(resolution: $0.0, scope: scope).name, $0.1, $0.2) }
+        let (low, high) = (Journal.milliseconds(from), Journal.milliseconds(to))
         return try read("aggregate") { db in
-            var totals: [String: RollupCounters] = [:]
-            var latency: [String: DenseHistogram] = [:]
-            var ttft: [String: DenseHistogram] = [:]
-            for (table, low, high) in queries {
-                let columns = Journal.rollupColumnList.filter {
-                    !["error_classes", "latency_hist", "ttft_hist"].contains($0)
-                }
-                // Without the histograms, the groups are summed here rather than by SQLite: many
-                // groups (users) cost more in its temporary B-tree than reading the rows.
-                let sql =
-                    details
-                    ? "SELECT \(group), \(columns.map { "sum(\($0))" }.joined(separator: ", ")) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1"
-                    : "SELECT \(group), \(columns.joined(separator: ", ")) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?"
-                let rows = try Row.fetchCursor(try db.cachedStatement(sql: sql), arguments: [low, high])
-                while let row = try rows.next() {
-                    totals[row[0] as String, default: RollupCounters()].mergeSums(row, offset: 1)
-                }
-                guard details else { continue }
-                let classes = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT \(group), e.key, sum(e.value) FROM \(table), json_each(\(table).error_classes) AS e
-                        WHERE bucket_start >= ? AND bucket_start < ? AND error_classes <> '{}' GROUP BY 1, 2
-                        """,
-                    arguments: [low, high]
-                )
-                while let row = try classes.next() {
-                    totals[row[0] as String, default: RollupCounters()].errorClasses[row[1], default: 0] +=
-                        row[2] as Int
-                }
-                let blobs = try Statement.histogramRows(db, table: table, group: group, low: low, high: high)
-                for (key, latencyBytes, ttftBytes) in blobs {
-                    if let latencyBytes {
-                        latencyBytes.withUnsafeBytes {
-                            LogHistogram.add(encoded: $0, into: &latency[key, default: DenseHistogram()])
-                        }
+            try Self.aggregate(db, Self.plan(db, from: low, to: high), by: dimension, details: details)
+        }
+    }
+
+    /// Totals of each minute of `[from, to)` from the minute rollups (`from` in milliseconds,
+    /// rounded down to the minute), grouped by `dimension` and keyed by the minute's start in
+    /// milliseconds: what ``LiveRollups`` keeps between refreshes. A minute with no calls has no
+    /// entry.
+    static func minutes(_ db: Database, from: Int64, to: Int64, by dimension: RollupDimension?, details: Bool)
+        throws -> [Int64: [String: RollupCounters]]
+    {
+        let groups = try aggregate(
+            db,
+            [(.minute, RollupResolution.minute.bucketStart(from), to)],
+            by: dimension,
+            details: details,
+            perBucket: true
+        )
+        var minutes: [Int64: [String: RollupCounters]] = [:]
+        for (key, counters) in groups { minutes[key.bucket, default: [:]][key.group] = counters }
+        return minutes
+    }
+
+    /// Totals over `ranges` of rollup rows, grouped by `dimension`, in the read transaction `db`.
+    static func aggregate(
+        _ db: Database,
+        _ ranges: [(RollupResolution, Int64, Int64)],
+        by dimension: RollupDimension?,
+        details: Bool
+    ) throws -> [String: RollupCounters] {
+        let groups = try aggregate(db, ranges, by: dimension, details: details, perBucket: false)
+        return Dictionary(uniqueKeysWithValues: groups.map { ($0.key.group, $0.value) })
+    }
+
+    /// A group of an aggregate: its value of the grouping dimension and, read per bucket, the
+    /// bucket's start (0 otherwise).
+    private struct GroupKey: Hashable {
+        var bucket: Int64
+        var group: String
+    }
+
+    private static func aggregate(
+        _ db: Database,
+        _ ranges: [(RollupResolution, Int64, Int64)],
+        by dimension: RollupDimension?,
+        details: Bool,
+        perBucket: Bool
+    ) throws -> [GroupKey: RollupCounters] {
+        let scope = RollupScope.serving(dimension)
+        let group = "\(dimension?.column ?? "''"), \(perBucket ? "bucket_start" : "0")"
+        let queries = ranges.map { (RollupTable(resolution: $0.0, scope: scope).name, $0.1, $0.2) }
+        var totals: [GroupKey: RollupCounters] = [:]
+        var latency: [GroupKey: DenseHistogram] = [:]
+        var ttft: [GroupKey: DenseHistogram] = [:]
+        for (table, low, high) in queries {
+            let columns = Journal.rollupColumnList.filter {
+                !["error_classes", "latency_hist", "ttft_hist"].contains($0)
+            }
+            // Without the histograms, the groups are summed here rather than by SQLite: many
+            // groups (users) cost more in its temporary B-tree than reading the rows.
+            let sql =
+                details
+                ? "SELECT \(group), \(columns.map { "sum(\($0))" }.joined(separator: ", ")) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ? GROUP BY 1, 2"
+                : "SELECT \(group), \(columns.joined(separator: ", ")) FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?"
+            let rows = try Row.fetchCursor(try db.cachedStatement(sql: sql), arguments: [low, high])
+            while let row = try rows.next() {
+                totals[GroupKey(bucket: row[1], group: row[0]), default: RollupCounters()].mergeSums(row, offset: 2)
+            }
+            guard details else { continue }
+            let classes = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT \(group), e.key, sum(e.value) FROM \(table), json_each(\(table).error_classes) AS e
+                    WHERE bucket_start >= ? AND bucket_start < ? AND error_classes <> '{}' GROUP BY 1, 2, 3
+                    """,
+                arguments: [low, high]
+            )
+            while let row = try classes.next() {
+                totals[GroupKey(bucket: row[1], group: row[0]), default: RollupCounters()]
+                    .errorClasses[row[2], default: 0] += row[3] as Int
+            }
+            let blobs = try Statement.histogramRows(db, table: table, group: group, low: low, high: high)
+            for (group, bucket, latencyBytes, ttftBytes) in blobs {
+                let key = GroupKey(bucket: bucket, group: group)
+                if let latencyBytes {
+                    latencyBytes.withUnsafeBytes {
+                        LogHistogram.add(encoded: $0, into: &latency[key, default: DenseHistogram()])
                     }
-                    if let ttftBytes {
-                        ttftBytes.withUnsafeBytes {
-                            LogHistogram.add(encoded: $0, into: &ttft[key, default: DenseHistogram()])
-                        }
+                }
+                if let ttftBytes {
+                    ttftBytes.withUnsafeBytes {
+                        LogHistogram.add(encoded: $0, into: &ttft[key, default: DenseHistogram()])
                     }
                 }
             }
-            for (key, dense) in latency { totals[key]?.latency = dense.histogram }
-            for (key, dense) in ttft { totals[key]?.timeToFirstToken = dense.histogram }
-            return totals
         }
+        for (key, dense) in latency { totals[key]?.latency = dense.histogram }
+        for (key, dense) in ttft { totals[key]?.timeToFirstToken = dense.histogram }
+        return totals
     }
 
     /// Which rollup rows cover a window: whole hours from hour rows, ragged ends from minute rows.
     /// The current (last) hour is read from its hour row when nothing was journaled after `end`.
-    static func plan(from: Int64, to end: Int64, reader: JournalReader) throws(JournalError) -> [(
-        RollupResolution, Int64, Int64
-    )] {
+    static func plan(_ db: Database, from: Int64, to end: Int64) throws -> [(RollupResolution, Int64, Int64)] {
         let hour = RollupResolution.hour.milliseconds
         var start = RollupResolution.minute.bucketStart(from)
         guard end - start >= 2 * hour else { return [(.minute, start, end)] }
         if end - start >= 6 * hour { start = RollupResolution.hour.bucketStart(start) }
         let firstHour = RollupResolution.hour.bucketStart(start + hour - 1)
         let lastHour = RollupResolution.hour.bucketStart(end)
-        let laterMinutes = try reader.read("aggregate") { db in
+        let laterMinutes =
             try Bool.fetchOne(
                 db,
                 sql: "SELECT EXISTS (SELECT 1 FROM rollups_minute_fleet WHERE bucket_start >= ? AND bucket_start < ?)",
@@ -133,7 +158,6 @@ extension JournalReader {
                     lastHour + hour,
                 ]
             ) ?? false
-        }
         var ranges: [(RollupResolution, Int64, Int64)] = []
         if firstHour > start { ranges.append((.minute, start, firstHour)) }
         if laterMinutes || end == lastHour {
@@ -170,6 +194,12 @@ extension JournalReader {
         return (start, end, width, resolution, table, dimension?.column ?? "''")
     }
 
+    /// The slot a rollup bucket starting at `bucket` counts in, for slots `width` wide from `start`
+    /// (all in milliseconds): the bucket holding `start` counts in the first.
+    static func slot(of bucket: Int64, start: Int64, width: Int64) -> Int {
+        Int((max(start, bucket) - start) / width)
+    }
+
     /// The rollup rows of `[from, to)` split into `slots` (see ``slotting(from:to:slots:by:)``),
     /// `columns` read after the group and the bucket start: one value per slot and group, each
     /// row added into its slot's by `add` (its columns from index 2). Summed here, not by SQLite:
@@ -198,7 +228,7 @@ extension JournalReader {
             )
             let rows = try Row.fetchCursor(statement, arguments: [resolution.bucketStart(start), end])
             while let row = try rows.next() {
-                let slot = Int((max(start, row[1] as Int64) - start) / width)
+                let slot = Self.slot(of: row[1], start: start, width: width)
                 guard slot < slots else { continue }
                 add(&series[row[0] as String, default: Array(repeating: empty, count: slots)][slot], row)
             }
@@ -233,20 +263,22 @@ extension JournalReader {
 }
 
 extension Statement {
-    /// The histogram blobs of a rollup range, read through the C API without building rows.
+    /// The histogram blobs of a rollup range with each row's group and bucket (`group` selects
+    /// both), read through the C API without building rows.
     static func histogramRows(_ db: Database, table: String, group: String, low: Int64, high: Int64) throws
-        -> [(String, [UInt8]?, [UInt8]?)]
+        -> [(String, Int64, [UInt8]?, [UInt8]?)]
     {
         let statement = try db.cachedStatement(
             sql: "SELECT \(group), latency_hist, ttft_hist FROM \(table) WHERE bucket_start >= ? AND bucket_start < ?"
         )
-        var result: [(String, [UInt8]?, [UInt8]?)] = []
+        var result: [(String, Int64, [UInt8]?, [UInt8]?)] = []
         let cursor = try Row.fetchCursor(statement, arguments: [low, high])
         while let row = try cursor.next() {
             let key: String = row[0]
-            let latency: Data? = row[1]
-            let ttft: Data? = row[2]
-            result.append((key, latency.map(Array.init), ttft.map(Array.init)))
+            let bucket: Int64 = row[1]
+            let latency: Data? = row[2]
+            let ttft: Data? = row[3]
+            result.append((key, bucket, latency.map(Array.init), ttft.map(Array.init)))
         }
         return result
     }

@@ -320,18 +320,6 @@ public final class JournalReader: Sendable {
         try read("read") { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM calls") ?? 0 }
     }
 
-    /// The earliest start among the calls committed after row `id`, or `nil` when there are none:
-    /// how a reader that keeps the aggregates of closed hours learns that a call which started in
-    /// one of them (rollups go by start; rows are written at the end) has landed since.
-    public func earliestStart(after id: Int64) throws(JournalError) -> Date? {
-        try read("read") { db in
-            // `+started_at`: without it SQLite answers `min` by walking the started_at index from
-            // its smallest entry, through every older row, instead of the few new rows by id.
-            try Int64.fetchOne(db, sql: "SELECT min(+started_at) FROM calls WHERE id > ?", arguments: [id])
-                .map { Date(timeIntervalSince1970: Double($0) / 1000) }
-        }
-    }
-
     /// Calls committed after row `id`, oldest first.
     public func calls(after id: Int64, limit: Int = 1000) throws(JournalError) -> [CallSummary] {
         try read("tail") { db in

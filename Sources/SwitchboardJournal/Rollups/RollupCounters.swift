@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SwitchboardWire
 
 /// One rollup row's figures: what the console's panes and `journal stats` read instead of raw rows.
@@ -36,6 +37,12 @@ public struct RollupCounters: Sendable, Equatable {
     public var failures: Int { calls - ok - cached }
 
     public mutating func add(_ call: CallRecord) {
+        add(RollupContribution(call))
+    }
+
+    /// Counts one call. Without `details`, the error classes and histograms are left alone: what
+    /// an aggregate read without details holds.
+    mutating func add(_ call: RollupContribution, details: Bool = true) {
         calls += 1
         switch call.outcome {
         case .ok: ok += 1
@@ -46,12 +53,12 @@ public struct RollupCounters: Sendable, Equatable {
         case .budget: budget += 1
         case .invalidOutput: invalidOutput += 1
         }
-        if call.outcome != .ok, call.outcome != .cached {
+        if details, call.outcome != .ok, call.outcome != .cached {
             errorClasses[call.errorClass ?? call.outcome.rawValue, default: 0] += 1
         }
         if call.cache == .hit { cacheHits += 1 }
         if call.cache == .joined { cacheJoined += 1 }
-        if call.attempts.count > 1 { retried += 1 }
+        if call.attempts > 1 { retried += 1 }
         if call.fellBack { fellBack += 1 }
         if call.pacedMilliseconds > 0 { paced += 1 }
         inputTokens += call.tokens.input
@@ -63,9 +70,9 @@ public struct RollupCounters: Sendable, Equatable {
         savedNanoUSD += call.savedNanoUSD
         if let latencyMilliseconds = call.latencyMilliseconds {
             latencySumMilliseconds += latencyMilliseconds
-            latency.record(latencyMilliseconds)
+            if details { latency.record(latencyMilliseconds) }
         }
-        if let ttft = call.timeToFirstTokenMilliseconds { timeToFirstToken.record(ttft) }
+        if details, let ttft = call.timeToFirstTokenMilliseconds { timeToFirstToken.record(ttft) }
     }
 
     public mutating func merge(_ other: RollupCounters) {
@@ -143,6 +150,65 @@ public struct RollupKey: Hashable, Sendable {
         case .fleet: [route, provider, model, origin]
         case .user: [userID, tenantID]
         }
+    }
+}
+
+/// What rollups count of a call: the fields of its record, or of its row in `calls`, that its
+/// rollup rows add up. One counting for both, so figures kept from the tail equal the rollups.
+struct RollupContribution: Sendable {
+    var outcome: CallOutcome
+    var errorClass: String?
+    var cache: CacheOutcome?
+    var attempts: Int
+    var fellBack: Bool
+    var pacedMilliseconds: Double
+    var tokens: TokenCounts
+    var costNanoUSD: Int64?
+    var savedNanoUSD: Int64
+    var latencyMilliseconds: Double?
+    var timeToFirstTokenMilliseconds: Double?
+
+    init(_ call: CallRecord) {
+        outcome = call.outcome
+        errorClass = call.errorClass
+        cache = call.cache
+        attempts = call.attempts.count
+        fellBack = call.fellBack
+        pacedMilliseconds = call.pacedMilliseconds
+        tokens = call.tokens
+        costNanoUSD = call.costNanoUSD
+        savedNanoUSD = call.savedNanoUSD
+        latencyMilliseconds = call.latencyMilliseconds
+        timeToFirstTokenMilliseconds = call.timeToFirstTokenMilliseconds
+    }
+
+    /// The columns ``init(row:offset:)`` reads, in order.
+    static let columns = """
+        outcome, error_class, cache, attempts, fell_back, paced_ms, input_tokens, cached_input_tokens,
+        cache_write_5m_tokens, cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_nano_usd,
+        saved_nano_usd, latency_ms, ttft_ms
+        """
+
+    /// From a `calls` row holding ``columns`` from `offset` on.
+    init(row: Row, offset: Int) {
+        outcome = CallOutcome(rawValue: row[offset]) ?? .error
+        errorClass = row[offset + 1]
+        cache = (row[offset + 2] as String?).flatMap(CacheOutcome.init(rawValue:))
+        attempts = row[offset + 3]
+        fellBack = row[offset + 4]
+        pacedMilliseconds = row[offset + 5]
+        tokens = TokenCounts(
+            input: row[offset + 6],
+            cachedInput: row[offset + 7],
+            cacheWrite5m: row[offset + 8],
+            cacheWrite1h: row[offset + 9],
+            output: row[offset + 10],
+            reasoning: row[offset + 11]
+        )
+        costNanoUSD = row[offset + 12]
+        savedNanoUSD = row[offset + 13]
+        latencyMilliseconds = row[offset + 14]
+        timeToFirstTokenMilliseconds = row[offset + 15]
     }
 }
 
