@@ -48,6 +48,20 @@ struct BudgetAccountTests {
         #expect(found == name)
         #expect(next == ISO8601DateFormatter().date(from: renews))
     }
+
+    /// The answer is kept until the period renews, and not trusted outside it: moving forward,
+    /// back, and forward again gives each moment its own period.
+    @Test(arguments: SwitchboardConfiguration.Budgets.Period.allCases)
+    func aKeptPeriodIsNotUsedOutsideItself(period: SwitchboardConfiguration.Budgets.Period) {
+        let (name, renews) = period.period(containing: start)
+        let next = period.period(containing: renews)
+        #expect(next.name != name && next.renews > renews)
+        #expect(period.period(containing: renews.addingTimeInterval(-0.001)) == (name, renews))
+        #expect(period.period(containing: start) == (name, renews))
+        #expect(period.period(containing: renews.addingTimeInterval(1)) == next)
+        let earlier = period.period(containing: start.addingTimeInterval(-40 * 86_400))
+        #expect(earlier.name != name && earlier.renews < renews)
+    }
 }
 
 struct BudgetPipelineTests {

@@ -108,3 +108,13 @@ struct PromptCachingTests {
         #expect(second.savedNanoUSD > 0)
     }
 }
+
+/// Digests as cache keys and ids: lower-case hex, two digits a byte.
+@Suite struct HexTests {
+    @Test func everyByteIsTwoLowerCaseDigits() {
+        let bytes = (0...255).map(UInt8.init)
+        #expect(bytes.hex == bytes.map { String(format: "%02x", $0) }.joined())
+        #expect([0x00, 0x0F, 0xA5, 0xFF].hex == "000fa5ff")
+        #expect([UInt8]().hex == "")
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One user's (or tenant's) spending in one billing period, kept in the state store so every
 /// process on the host spends from the same account.
@@ -67,8 +68,21 @@ public struct BudgetAccount: Sendable, Equatable, Codable {
 
 extension SwitchboardConfiguration.Budgets.Period {
     /// The period holding `date` (UTC): `2026-11`, `2026-W48` (ISO week) or `2026-11-29`, and when
-    /// the next one starts.
+    /// the next one starts. Every budgeted call asks; the answer is kept until the period renews
+    /// (working it out builds a calendar).
     public func period(containing date: Date) -> (name: String, renews: Date) {
+        if let known = Self.latest.withLock({ $0[self] }), date >= known.start, date < known.renews {
+            return (known.name, known.renews)
+        }
+        let (name, start, renews) = compute(containing: date)
+        Self.latest.withLock { $0[self] = (name, start, renews) }
+        return (name, renews)
+    }
+
+    /// The last period worked out, per kind.
+    private static let latest = Mutex<[Self: (name: String, start: Date, renews: Date)]>([:])
+
+    private func compute(containing date: Date) -> (name: String, start: Date, renews: Date) {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         switch self {
@@ -77,6 +91,7 @@ extension SwitchboardConfiguration.Budgets.Period {
             let start = calendar.date(from: parts)!
             return (
                 String(format: "%04d-%02d", parts.year!, parts.month!),
+                start,
                 calendar.date(byAdding: .month, value: 1, to: start)!
             )
         case .week:
@@ -84,6 +99,7 @@ extension SwitchboardConfiguration.Budgets.Period {
             let start = calendar.date(from: parts)!
             return (
                 String(format: "%04d-W%02d", parts.yearForWeekOfYear!, parts.weekOfYear!),
+                start,
                 calendar.date(byAdding: .day, value: 7, to: start)!
             )
         case .day:
@@ -91,6 +107,7 @@ extension SwitchboardConfiguration.Budgets.Period {
             let start = calendar.date(from: parts)!
             return (
                 String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!),
+                start,
                 calendar.date(byAdding: .day, value: 1, to: start)!
             )
         }

@@ -32,7 +32,16 @@ public enum CacheKey {
 
 extension Array where Element == UInt8 {
     /// Lower-case hex digits, two per byte: keys, ids and digests.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(count * 2)
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
 }
 
 /// The request header `x-switchboard-cache-control`: `ttl=600` (cache this answer for 600 s),

@@ -57,17 +57,21 @@ public enum LocalModerator {
         let score: Double
     }
 
+    /// A category's phrases as one rule: one pass over the text per category rather than one per
+    /// phrase. A text matches it exactly when it matches one of the phrases alone: the expression
+    /// backtracks through every alternative at every position.
     static func rules(_ patterns: [String], score: Double = 0.9) -> [Rule] {
         // Whole words: no letter or digit right before or after (also around `<system>`).
-        patterns.map {
+        let phrases = patterns.map { "(?:\($0))" }.joined(separator: "|")
+        return [
             Rule(
                 pattern: try! NSRegularExpression(
-                    pattern: "(?<![A-Za-z0-9])(?:\($0))(?![A-Za-z0-9])",
+                    pattern: "(?<![A-Za-z0-9])(?:\(phrases))(?![A-Za-z0-9])",
                     options: [.caseInsensitive]
                 ),
                 score: score
             )
-        }
+        ]
     }
 
     /// Rules per category. A sub-category's match also scores its parent.
@@ -215,14 +219,18 @@ public enum LocalModerator {
             }
         }
         var pii: [String: Int] = [:]
-        let emails = email.numberOfMatches(in: text, range: range)
+        // The detectors below need an `@`, or enough digits: most texts have neither, and are
+        // spared the expressions. (Non-ASCII text may hold other scripts' digits: it is scanned.)
+        let ascii = text.utf8.allSatisfy { $0 < 0x80 }
+        let digits = text.utf8.reduce(0) { $0 + ($1 >= 0x30 && $1 <= 0x39 ? 1 : 0) }
+        let emails = text.utf8.contains(UInt8(ascii: "@")) ? email.numberOfMatches(in: text, range: range) : 0
         if emails > 0 { pii["email"] = emails }
-        let phones = phone.matches(in: text, range: range).filter { match in
+        let phones = (ascii && digits < 9 ? [] : phone.matches(in: text, range: range)).filter { match in
             let digits = (text as NSString).substring(with: match.range).filter(\.isNumber)
             return (9...15).contains(digits.count)
         }
         if !phones.isEmpty { pii["phone"] = phones.count }
-        let cards = card.matches(in: text, range: range).filter { match in
+        let cards = (ascii && digits < 13 ? [] : card.matches(in: text, range: range)).filter { match in
             luhn((text as NSString).substring(with: match.range).filter(\.isNumber))
         }
         if !cards.isEmpty { pii["card"] = cards.count }
