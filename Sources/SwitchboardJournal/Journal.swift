@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SwitchboardWire
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,10 +16,35 @@ public final class Journal: Sendable {
     public let configuration: JournalConfiguration
     public var path: String { configuration.path }
     let pool: DatabasePool
+    /// The connection checkpoints run on, beside the pool's writer: opened by the first.
+    private let checkpointer = Mutex<DatabaseQueue?>(nil)
 
     private init(configuration: JournalConfiguration, pool: DatabasePool) {
         self.configuration = configuration
         self.pool = pool
+    }
+
+    /// Copies the pages committed to the WAL into the database file as far as readers allow (a
+    /// passive checkpoint), on a connection of its own, so that commits go on meanwhile.
+    func checkpoint() async throws {
+        let queue = try checkpointer.withLock { queue in
+            if let queue { return queue }
+            var database = Configuration()
+            database.busyMode = .callback(Self.busyWait(limit: configuration.busyTimeout))
+            database.label = "switchboard.journal.checkpoint"
+            let opened = try DatabaseQueue(path: path, configuration: database)
+            queue = opened
+            return opened
+        }
+        try await queue.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+    }
+
+    /// Turns SQLite's own checkpoints (inside the commit that grows the WAL past 1,000 pages) off
+    /// while a writer checkpoints beside its commits, and on again after.
+    func automaticCheckpoints(_ on: Bool) async throws {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(on ? 1_000 : 0)")
+        }
     }
 
     /// Opens the journal for writing, creating it (mode 0600, or 0640 with a group) and migrating

@@ -6,6 +6,30 @@ import SwitchboardWire
 import Testing
 
 struct JournalWriterTests {
+    /// The WAL is checkpointed beside the commits while the writer runs (SQLite's own checkpoint,
+    /// inside a commit, waits for 1,000 pages: twenty calls are far from it).
+    @Test func theWriterCheckpointsBesideItsCommits() async throws {
+        let directory = try temporaryDirectory()
+        let journal = try Journal.open(journalConfiguration(directory))
+        func fileSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: journal.path)[.size] as? Int) ?? 0 }
+        let before = fileSize()
+        let writer = JournalWriter(journal: journal, logger: quietLogger, checkpointInterval: .milliseconds(1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            for number in 0..<20 { try await writer.write(call("req_checkpoint\(number)", at: Date())) }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(30)
+            while fileSize() <= before, clock.now < deadline { try await clock.sleep(for: .milliseconds(5)) }
+            #expect(fileSize() > before, "the calls reached the database file while the writer ran")
+            writer.finish()
+            try await group.waitForAll()
+        }
+        let calls = try await DatabaseQueue(path: journal.path).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM calls")
+        }
+        #expect(calls == 20)
+    }
+
     @Test func aDurableWriteIsVisibleToOtherConnectionsWhenItReturns() async throws {
         let directory = try temporaryDirectory()
         let journal = try Journal.open(journalConfiguration(directory))
