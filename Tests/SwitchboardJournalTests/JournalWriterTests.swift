@@ -19,6 +19,8 @@ struct JournalWriterTests {
             for number in 0..<20 { try await writer.write(call("req_checkpoint\(number)", at: Date())) }
             let clock = ContinuousClock()
             let deadline = clock.now + .seconds(30)
+            // A poll for the outcome, not a wait that assumes a duration: the loop runs on real time
+            // (a 1 ms interval here), and the 30 s deadline only bounds a failing run.
             while fileSize() <= before, clock.now < deadline { try await clock.sleep(for: .milliseconds(5)) }
             #expect(fileSize() > before, "the calls reached the database file while the writer ran")
             writer.finish()
