@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SwitchboardWire
 import Synchronization
 
@@ -18,6 +19,13 @@ public final class Journal: Sendable {
     let pool: DatabasePool
     /// The connection checkpoints run on, beside the pool's writer: opened by the first.
     private let checkpointer = Mutex<DatabaseQueue?>(nil)
+    /// The frames in the WAL after the writer connection's last commit, while SQLite's automatic
+    /// checkpoints are off (SQLite's WAL hook counts them).
+    let walFrames = WALFrames()
+
+    final class WALFrames: Sendable {
+        let count = Atomic<Int>(0)
+    }
 
     private init(configuration: JournalConfiguration, pool: DatabasePool) {
         self.configuration = configuration
@@ -39,11 +47,36 @@ public final class Journal: Sendable {
         try await queue.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
     }
 
+    /// A passive checkpoint on the writer connection, between its commits: it copies what the
+    /// checkpoints beside the commits have not yet (no commit adds frames meanwhile), so that the
+    /// next commit can start the WAL over from its beginning. Checkpoints on another connection
+    /// alone never catch up with a writer that keeps committing, and the WAL would grow without
+    /// end.
+    func checkpointBetweenCommits() async throws {
+        try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+    }
+
     /// Turns SQLite's own checkpoints (inside the commit that grows the WAL past 1,000 pages) off
     /// while a writer checkpoints beside its commits, and on again after.
     func automaticCheckpoints(_ on: Bool) async throws {
+        let walFrames = walFrames
         try await pool.writeWithoutTransaction { db in
+            // Setting it (to any value) replaces the WAL hook with SQLite's own.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(on ? 1_000 : 0)")
+            guard !on else { return }
+            // The counter lives as long as this journal, which owns the connection.
+            sqlite3_wal_hook(
+                db.sqliteConnection,
+                { context, _, _, frames in
+                    guard let context else { return SQLITE_OK }
+                    Unmanaged<WALFrames>.fromOpaque(context).takeUnretainedValue().count.store(
+                        Int(frames),
+                        ordering: .relaxed
+                    )
+                    return SQLITE_OK
+                },
+                Unmanaged.passUnretained(walFrames).toOpaque()
+            )
         }
     }
 
@@ -62,6 +95,8 @@ public final class Journal: Sendable {
             db.add(function: MergeFunctions.histograms)
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -16000")
+            // A WAL started over is cut back to this size (it keeps its largest size otherwise).
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
             if let maximumPageCount { try db.execute(sql: "PRAGMA max_page_count = \(maximumPageCount)") }
         }
         let pool: DatabasePool
@@ -101,6 +136,9 @@ public final class Journal: Sendable {
     /// the WAL frames (and system calls) that 4 KiB pages would.
     /// The page size of journal files, in bytes.
     public static let pageSize = 16_384
+
+    /// What a WAL file is cut back to when it starts over: 64 MiB.
+    static let walSizeLimit = 64 << 20
 
     /// Waits for another process's write lock by polling every 1–3 ms (jittered) until `limit`.
     ///

@@ -32,6 +32,39 @@ struct JournalWriterTests {
         #expect(calls == 20)
     }
 
+    /// Checkpoints on another connection never catch up with a writer that keeps committing: the
+    /// writer finishes one between two commits once the WAL is long, and the WAL starts over. Here
+    /// the checkpoints beside the commits never come (an hour apart), so only that bounds the WAL:
+    /// 300 one-call commits of ~30 pages each would make it ~150 MB.
+    @Test func theWALStartsOverWhileTheWriterKeepsCommitting() async throws {
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        func walSize() -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: journal.path + "-wal")[.size] as? Int) ?? 0
+        }
+        let writer = JournalWriter(
+            journal: journal,
+            logger: quietLogger,
+            checkpointInterval: .seconds(3_600),
+            walRestartFrames: 50
+        )
+        var largest = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            for number in 0..<300 {
+                try await writer.write(call("req_restart\(number)", at: Date()))
+                largest = max(largest, walSize())
+            }
+            writer.finish()
+            try await group.waitForAll()
+        }
+        // 50 frames, the commit that passes them and the one after: well under 4 MiB.
+        #expect(largest < 4 << 20, "the WAL grew to \(largest) bytes")
+        let calls = try await DatabaseQueue(path: journal.path).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM calls")
+        }
+        #expect(calls == 300)
+    }
+
     @Test func aDurableWriteIsVisibleToOtherConnectionsWhenItReturns() async throws {
         let directory = try temporaryDirectory()
         let journal = try Journal.open(journalConfiguration(directory))

@@ -55,6 +55,7 @@ public final class JournalWriter: Service, Sendable {
     private let state = Mutex(State())
     private let retryDelay: Duration
     private let checkpointInterval: Duration
+    private let walRestartFrames: Int
     /// How long lock timeouts may go on before they are logged as an outage: 30 s.
     static let lockOutageThreshold: TimeInterval = 30
 
@@ -62,13 +63,18 @@ public final class JournalWriter: Service, Sendable {
     ///   - retryDelay: the pause after a failed commit before the next attempt; the default is 250 ms.
     /// - checkpointInterval: how often the WAL is checkpointed beside the commits, when there were
     ///   any; the default is 50 ms.
+    /// - walRestartFrames: the WAL's length, in frames (pages), past which the writer finishes the
+    ///   checkpoint between two commits, so that the WAL starts over; the default is 1,000 (SQLite's
+    ///   own threshold, 16 MiB of journal pages).
     public init(
         journal: Journal,
         logger: Logger,
         retryDelay: Duration = .milliseconds(250),
-        checkpointInterval: Duration = .milliseconds(50)
+        checkpointInterval: Duration = .milliseconds(50),
+        walRestartFrames: Int = 1_000
     ) {
         self.checkpointInterval = checkpointInterval
+        self.walRestartFrames = walRestartFrames
         self.journal = journal
         self.logger = logger
         self.retryDelay = retryDelay
@@ -178,8 +184,20 @@ public final class JournalWriter: Service, Sendable {
         let checkpointing = (try? await journal.automaticCheckpoints(false)) != nil
         await withDiscardingTaskGroup { group in
             if checkpointing { group.addTask { await self.checkpointLoop() } }
+            // The WAL's length at which the writer next finishes a checkpoint itself.
+            var restartAt = walRestartFrames
             while let batch = await nextBatch() {
                 await commit(batch)
+                guard checkpointing else { continue }
+                let frames = journal.walFrames.count.load(ordering: .relaxed)
+                if frames < walRestartFrames {
+                    restartAt = walRestartFrames
+                } else if frames >= restartAt {
+                    // A reader holding on to the WAL keeps it from starting over: then not again
+                    // before it has grown by as much once more.
+                    restartAt = frames + walRestartFrames
+                    try? await journal.checkpointBetweenCommits()
+                }
             }
             group.cancelAll()
         }
