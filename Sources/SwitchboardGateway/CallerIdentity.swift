@@ -82,11 +82,11 @@ extension Gateway {
         if let authorization {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let key = parts[1].trimmingCharacters(in: .whitespaces)
+                let key = String(parts[1].trimmingHTTPSpace)
                 if !key.isEmpty { return key }
             }
         }
-        if let apiKey = apiKey?.trimmingCharacters(in: .whitespaces), !apiKey.isEmpty { return apiKey }
+        if let apiKey = apiKey.map({ String($0.trimmingHTTPSpace) }), !apiKey.isEmpty { return apiKey }
         return nil
     }
 

@@ -5,6 +5,7 @@ import SwitchboardCore
 import SwitchboardJournal
 import SwitchboardRedis
 import SwitchboardWire
+import Synchronization
 
 /// The gateway's Prometheus metrics, recorded through swift-metrics into a registry of its own
 /// (so that several gateways in one process, as in tests, do not mix), served at `GET /metrics`.
@@ -35,6 +36,20 @@ public final class GatewayMetrics: Sendable {
 
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// The handles made so far, by metric and label values: making one goes through the
+    /// factory's name and label checks and the registry's lock, ten times a call otherwise.
+    private let handles = Mutex(Handles())
+
+    private struct HandleKey: Hashable {
+        let label: String
+        let values: [String]
+    }
+
+    private struct Handles {
+        var counters: [HandleKey: CoreMetrics.Counter] = [:]
+        var timers: [HandleKey: CoreMetrics.Timer] = [:]
+        var gauges: [HandleKey: CoreMetrics.Gauge] = [:]
+    }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -56,21 +71,16 @@ public final class GatewayMetrics: Sendable {
     }
 
     func request(endpoint: Endpoint, status: Int, duration: Duration) {
-        Counter(
-            label: "switchboard_http_requests_total",
-            dimensions: [("endpoint", endpoint.rawValue), ("status", String(status))],
-            factory: factory
-        ).increment()
-        Timer(
-            label: "switchboard_http_request_duration_seconds",
-            dimensions: [("endpoint", endpoint.rawValue)],
-            factory: factory
-        ).recordNanoseconds(duration.nanoseconds)
+        counter("switchboard_http_requests_total", [("endpoint", endpoint.rawValue), ("status", String(status))])
+            .increment()
+        timer("switchboard_http_request_duration_seconds", [("endpoint", endpoint.rawValue)]).recordNanoseconds(
+            duration.nanoseconds
+        )
     }
 
     func limiterRejected(_ status: LimitStatus) {
         for (limit, decision) in [("requests", status.requests), ("tokens", status.tokens)] where !decision.allowed {
-            Counter(label: "switchboard_limiter_rejections_total", dimensions: [("limit", limit)], factory: factory)
+            counter("switchboard_limiter_rejections_total", [("limit", limit)])
                 .increment()
         }
     }
@@ -81,17 +91,13 @@ public final class GatewayMetrics: Sendable {
         let model: [(String, String)] = [
             ("provider", record.provider ?? "none"), ("model", record.modelUsed ?? "none"),
         ]
-        Counter(
-            label: "switchboard_calls_total",
-            dimensions: [("outcome", record.outcome.rawValue)] + model,
-            factory: factory
-        ).increment()
+        counter("switchboard_calls_total", [("outcome", record.outcome.rawValue)] + model).increment()
         if let latency = record.latencyMilliseconds {
-            Timer(label: "switchboard_call_duration_seconds", dimensions: model, factory: factory)
+            timer("switchboard_call_duration_seconds", model)
                 .recordNanoseconds(Int64(latency * 1_000_000))
         }
         if let ttft = record.timeToFirstTokenMilliseconds {
-            Timer(label: "switchboard_time_to_first_token_seconds", dimensions: model, factory: factory)
+            timer("switchboard_time_to_first_token_seconds", model)
                 .recordNanoseconds(Int64(ttft * 1_000_000))
         }
         let tokens = record.tokens
@@ -100,29 +106,28 @@ public final class GatewayMetrics: Sendable {
             ("cache_write", tokens.cacheWrite5m + tokens.cacheWrite1h), ("output", tokens.output),
             ("reasoning", tokens.reasoning),
         ] where count > 0 {
-            Counter(label: "switchboard_tokens_total", dimensions: [("kind", kind)] + model, factory: factory)
+            counter("switchboard_tokens_total", [("kind", kind)] + model)
                 .increment(by: count)
         }
         if let cost = record.costNanoUSD, cost > 0 {
-            Counter(label: "switchboard_cost_nano_usd_total", dimensions: model, factory: factory)
+            counter("switchboard_cost_nano_usd_total", model)
                 .increment(by: Int(cost))
         }
         if record.savedNanoUSD > 0 {
-            Counter(label: "switchboard_saved_nano_usd_total", dimensions: model, factory: factory)
+            counter("switchboard_saved_nano_usd_total", model)
                 .increment(by: Int(record.savedNanoUSD))
         }
         if let cache = record.cache {
-            Counter(label: "switchboard_cache_total", dimensions: [("outcome", cache.rawValue)], factory: factory)
+            counter("switchboard_cache_total", [("outcome", cache.rawValue)])
                 .increment()
         }
         for attempt in record.attempts {
-            Counter(
-                label: "switchboard_upstream_attempts_total",
-                dimensions: [
+            counter(
+                "switchboard_upstream_attempts_total",
+                [
                     ("provider", attempt.provider), ("model", attempt.model),
                     ("status", attempt.httpStatus.map(String.init) ?? attempt.errorClass ?? "none"),
-                ],
-                factory: factory
+                ]
             ).increment()
             headroom(attempt)
         }
@@ -134,30 +139,66 @@ public final class GatewayMetrics: Sendable {
                 case "half_open", "half-open": 1
                 default: 0
                 }
-            Gauge(label: "switchboard_breaker_state", dimensions: [("target", event.scope)], factory: factory)
+            gauge("switchboard_breaker_state", [("target", event.scope)])
                 .record(value)
         }
     }
 
+    /// The headers of a record that came without the pipeline's reading of them.
+    private static func parse(_ headers: [String: String], at now: Date) -> RateLimitSnapshot {
+        let lookup: RateLimitHeaders.Lookup = { name in
+            headers.first { HeaderField.sameName($0.key, name) }?.value
+        }
+        let anthropic = headers.keys.contains { $0.lowercased().hasPrefix("anthropic-ratelimit-") }
+        return anthropic
+            ? RateLimitHeaders.parseAnthropic(lookup, now: now)
+            : RateLimitHeaders.parseOpenAI(lookup, now: now)
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        handle(\.counters, label, dimensions) {
+            CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        }
+    }
+
+    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+        handle(\.timers, label, dimensions) {
+            CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
+        }
+    }
+
+    private func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+        handle(\.gauges, label, dimensions) {
+            CoreMetrics.Gauge(label: label, dimensions: dimensions, factory: factory)
+        }
+    }
+
+    /// The handle of a metric with these label values, made once. (A metric's label names are
+    /// always the same, so its values alone tell its series apart.)
+    private func handle<Handle: Sendable>(
+        _ kind: WritableKeyPath<Handles, [HandleKey: Handle]>,
+        _ label: String,
+        _ dimensions: [(String, String)],
+        make: () -> Handle
+    ) -> Handle {
+        let key = HandleKey(label: label, values: dimensions.map(\.1))
+        if let handle = handles.withLock({ $0[keyPath: kind][key] }) { return handle }
+        let handle = make()
+        handles.withLock { $0[keyPath: kind][key] = handle }
+        return handle
+    }
+
     /// Whether Redis answers (as of the scrape), its outages and the commands they failed.
     func redis(_ health: RedisClient.Health) {
-        Gauge(label: "switchboard_redis_up", factory: factory).record(health.up ? 1 : 0)
-        Gauge(label: "switchboard_redis_outages", factory: factory).record(Double(health.outages))
-        Gauge(label: "switchboard_redis_failed_commands", factory: factory).record(Double(health.failedCommands))
+        gauge("switchboard_redis_up", []).record(health.up ? 1 : 0)
+        gauge("switchboard_redis_outages", []).record(Double(health.outages))
+        gauge("switchboard_redis_failed_commands", []).record(Double(health.failedCommands))
     }
 
     /// The provider's rate-limit headers of one attempt, as gauges per key fingerprint.
     private func headroom(_ attempt: AttemptRecord) {
         guard !attempt.rateLimitHeaders.isEmpty else { return }
-        let headers = attempt.rateLimitHeaders
-        let lookup: RateLimitHeaders.Lookup = { name in
-            headers.first { HeaderField.sameName($0.key, name) }?.value
-        }
-        let anthropic = headers.keys.contains { $0.lowercased().hasPrefix("anthropic-ratelimit-") }
-        let snapshot =
-            anthropic
-            ? RateLimitHeaders.parseAnthropic(lookup, now: attempt.startedAt)
-            : RateLimitHeaders.parseOpenAI(lookup, now: attempt.startedAt)
+        let snapshot = attempt.rateLimits ?? Self.parse(attempt.rateLimitHeaders, at: attempt.startedAt)
         let windows = [
             ("requests", snapshot.requests), ("tokens", snapshot.tokens), ("input_tokens", snapshot.inputTokens),
             ("output_tokens", snapshot.outputTokens),
@@ -169,11 +210,11 @@ public final class GatewayMetrics: Sendable {
                 ("window", name),
             ]
             if let remaining = window.remaining {
-                Gauge(label: "switchboard_headroom_remaining", dimensions: dimensions, factory: factory)
+                gauge("switchboard_headroom_remaining", dimensions)
                     .record(Double(remaining))
             }
             if let limit = window.limit {
-                Gauge(label: "switchboard_headroom_limit", dimensions: dimensions, factory: factory)
+                gauge("switchboard_headroom_limit", dimensions)
                     .record(Double(limit))
             }
         }

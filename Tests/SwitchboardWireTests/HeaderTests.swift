@@ -1,4 +1,6 @@
 import Foundation
+import SwitchboardSimulator
+import SwitchboardTesting
 import Testing
 
 @testable import SwitchboardWire
@@ -33,6 +35,31 @@ struct HeaderTests {
     func goDurationsFormatAsGoDoes(nanoseconds: Int64, text: String) {
         #expect(GoDuration.format(.nanoseconds(nanoseconds)) == text)
         #expect(GoDuration.parse(text) == .nanoseconds(nanoseconds))
+    }
+
+    @Test func goDurationsRoundTripOverASeededSweep() {
+        var random = SeededRandom(seed: 7)
+        for _ in 0..<20_000 {
+            // Every magnitude from nanoseconds to days.
+            let nanoseconds = Int64.random(in: 0...(Int64(1) << Int.random(in: 1...47, using: &random)), using: &random)
+            let text = GoDuration.format(.nanoseconds(nanoseconds))
+            #expect(GoDuration.parse(text) == .nanoseconds(nanoseconds), "\(text)")
+        }
+    }
+
+    @Test(arguments: [
+        ("  sk-a b ", "sk-a b"), ("\tv\t", "v"), ("v", "v"), ("   ", ""), ("", ""), (" é ", "é"),
+    ])
+    func headerValuesLoseTheirSpacesAndTabs(text: String, trimmed: String) {
+        #expect(String(text.trimmingHTTPSpace) == trimmed)
+    }
+
+    @Test func headerNamePrefixesIgnoreCase() {
+        #expect(HeaderField.name("X-RateLimit-Limit-Requests", hasPrefix: "x-ratelimit-"))
+        #expect(HeaderField.name("x-ratelimit-", hasPrefix: "x-ratelimit-"))
+        #expect(!HeaderField.name("x-ratelimi", hasPrefix: "x-ratelimit-"))
+        #expect(!HeaderField.name("x_ratelimit-limit", hasPrefix: "x-ratelimit-"))
+        #expect(!HeaderField.name("retry-after", hasPrefix: "x-ratelimit-"))
     }
 
     @Test(arguments: [

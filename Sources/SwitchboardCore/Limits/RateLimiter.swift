@@ -18,7 +18,10 @@ extension LimitStatus {
     /// - Parameter subjectKey: the limiter's key for the caller, `user:ada` or `ip:203.0.113.7`.
     init(subjectKey: String, requests: GCRA.Decision, tokens: GCRA.Decision, shadow: Bool) {
         self.init(
-            subject: subjectKey.replacingOccurrences(of: ":", with: " "),
+            subject: String(
+                decoding: subjectKey.utf8.map { $0 == UInt8(ascii: ":") ? UInt8(ascii: " ") : $0 },
+                as: UTF8.self
+            ),
             requests: requests,
             tokens: tokens,
             shadow: shadow

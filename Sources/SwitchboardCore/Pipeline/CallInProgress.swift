@@ -311,11 +311,17 @@ extension Pipeline {
     /// Settles the call's budget reservations to its real cost, noting the soft limits it crossed,
     /// and its per-minute token charge to the tokens it used.
     func settleCharges<D: Dialect>(_ call: inout CallInProgress<D>) async {
-        if let charge = call.limitCharge {
-            call.limitCharge = nil
-            let used = call.tokens.totalInput + call.tokens.output
-            let now = clock.now()
-            await uncancellable { [limiter, logger] in
+        let charge = call.limitCharge
+        let holds = call.budgetHolds
+        call.limitCharge = nil
+        call.budgetHolds = []
+        guard charge != nil || !holds.isEmpty else { return }
+        let used = call.tokens.totalInput + call.tokens.output
+        let cost = call.cost(prices: prices) ?? 0
+        let now = clock.now()
+        // Both in one task shielded from the caller going away.
+        let crossed = await uncancellable { [limiter, budgets, logger] in
+            if let charge {
                 do {
                     try await limiter.settle(
                         subject: charge.subject,
@@ -328,12 +334,7 @@ extension Pipeline {
                     Self.stateStoreFailed(logger, "token limit not settled", error)
                 }
             }
-        }
-        guard !call.budgetHolds.isEmpty else { return }
-        let holds = call.budgetHolds
-        call.budgetHolds = []
-        let cost = call.cost(prices: prices) ?? 0
-        let crossed = await uncancellable { [budgets, logger] in
+            guard !holds.isEmpty else { return [] as [(hold: BudgetLedger.Hold, spent: Int64)] }
             do {
                 return try await budgets.settle(holds, cost: cost)
             } catch {

@@ -347,7 +347,10 @@ extension Pipeline {
             let head = outcome.head
             let snapshot = head.map { Self.rateLimitSnapshot($0, format: provider.kind, now: answeredAt) }
             let refusal = outcome.failure.flatMap { $0.refusesKey ? "\($0.httpStatus ?? 0) \($0.errorClass)" : nil }
-            await uncancellable { [pacer, logger, reservedAt, estimate = call.estimate] in
+            // Headroom and the circuit in one task shielded from the caller going away (a task
+            // costs more than either update in memory).
+            let failure = outcome.failure
+            let transition = await uncancellable { [pacer, breakers, logger, reservedAt, estimate = call.estimate] in
                 do {
                     try await pacer.complete(
                         provider: target.provider,
@@ -362,6 +365,13 @@ extension Pipeline {
                 } catch {
                     Self.stateStoreFailed(logger, "headroom not updated", error)
                 }
+                guard failure != .transport(.cancelled) else { return nil as CircuitBreaker.Transition? }
+                return try? await breakers.record(
+                    provider: target.provider,
+                    model: target.model,
+                    failed: failure?.countsAgainstProvider ?? false,
+                    now: answeredAt
+                )
             }
             if let snapshot {
                 await journalHeadroom(
@@ -372,18 +382,7 @@ extension Pipeline {
                     now: answeredAt
                 )
             }
-            let failure = outcome.failure
-            if failure != .transport(.cancelled) {
-                let transition = await uncancellable { [breakers] in
-                    try? await breakers.record(
-                        provider: target.provider,
-                        model: target.model,
-                        failed: failure?.countsAgainstProvider ?? false,
-                        now: answeredAt
-                    )
-                }
-                if let transition { call.breakerEvent(transition, target: target, at: answeredAt) }
-            }
+            if let transition { call.breakerEvent(transition, target: target, at: answeredAt) }
             call.attempts.append(
                 AttemptRecord(
                     number: call.attempts.count + 1,
@@ -397,7 +396,8 @@ extension Pipeline {
                     backoffMilliseconds: (backoff + paced).millisecondsDouble,
                     retryAfterMilliseconds: advertised?.millisecondsDouble,
                     latencyMilliseconds: answeredAt.duration(since: sentAt).millisecondsDouble,
-                    rateLimitHeaders: head.map(Self.rateLimitHeaderFields) ?? [:]
+                    rateLimitHeaders: head.map(Self.rateLimitHeaderFields) ?? [:],
+                    rateLimits: snapshot
                 )
             )
             logger.debug(
@@ -696,12 +696,12 @@ extension Pipeline {
     static func rateLimitHeaderFields(_ head: ResponseHead) -> [String: String] {
         var fields: [String: String] = [:]
         for field in head.headers {
-            let name = field.name.lowercased()
-            if name.hasPrefix("x-ratelimit-") || name.hasPrefix("anthropic-ratelimit-") || name == "retry-after"
-                || name == "retry-after-ms"
-                || name == "x-should-retry"
+            let name = field.name
+            if HeaderField.name(name, hasPrefix: "x-ratelimit-")
+                || HeaderField.name(name, hasPrefix: "anthropic-ratelimit-")
+                || field.hasName("retry-after") || field.hasName("retry-after-ms") || field.hasName("x-should-retry")
             {
-                fields[name] = field.value
+                fields[name.lowercased()] = field.value
             }
         }
         return fields

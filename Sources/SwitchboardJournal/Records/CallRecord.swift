@@ -221,6 +221,19 @@ public struct AttemptRecord: Sendable, Equatable {
     public var latencyMilliseconds: Double?
     /// The rate-limit and retry headers the provider sent, by lower-cased name.
     public var rateLimitHeaders: [String: String]
+    /// Those headers as the pipeline read them, for the gateway's metrics. Not journaled (the
+    /// headers are), so nil in records read back, and not compared: it only repeats the headers.
+    public var rateLimits: RateLimitSnapshot? {
+        get { parsed.snapshot }
+        set { parsed.snapshot = newValue }
+    }
+    private var parsed = Uncompared()
+
+    /// Equal to any other, so that a record equals itself read back from the journal.
+    private struct Uncompared: Sendable, Equatable {
+        var snapshot: RateLimitSnapshot?
+        static func == (_: Self, _: Self) -> Bool { true }
+    }
 
     public init(
         number: Int,
@@ -234,7 +247,8 @@ public struct AttemptRecord: Sendable, Equatable {
         backoffMilliseconds: Double = 0,
         retryAfterMilliseconds: Double? = nil,
         latencyMilliseconds: Double? = nil,
-        rateLimitHeaders: [String: String] = [:]
+        rateLimitHeaders: [String: String] = [:],
+        rateLimits: RateLimitSnapshot? = nil
     ) {
         self.number = number
         self.provider = provider
@@ -248,6 +262,7 @@ public struct AttemptRecord: Sendable, Equatable {
         self.retryAfterMilliseconds = retryAfterMilliseconds
         self.latencyMilliseconds = latencyMilliseconds
         self.rateLimitHeaders = rateLimitHeaders
+        self.rateLimits = rateLimits
     }
 }
 

@@ -5,46 +5,58 @@ public enum GoDuration {
     /// numbers each followed by a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), or `0`.
     /// - Returns: `nil` when the text is not a Go duration.
     public static func parse(_ text: String) -> Duration? {
-        var scalars = Substring(text).unicodeScalars[...]
+        var bytes = text.utf8[...]
         var negative = false
-        if let first = scalars.first, first == "-" || first == "+" {
-            negative = first == "-"
-            scalars = scalars.dropFirst()
+        if let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            negative = first == UInt8(ascii: "-")
+            bytes = bytes.dropFirst()
         }
-        if String(scalars) == "0" { return .zero }
-        guard !scalars.isEmpty else { return nil }
+        if bytes.elementsEqual("0".utf8) { return .zero }
+        guard !bytes.isEmpty else { return nil }
         var totalNanoseconds: Double = 0
-        while !scalars.isEmpty {
-            var number = ""
-            while let scalar = scalars.first, ("0"..."9").contains(scalar) || scalar == "." {
-                number.unicodeScalars.append(scalar)
-                scalars = scalars.dropFirst()
+        while !bytes.isEmpty {
+            // A number: digits, a point and more digits (either side may be empty, not both).
+            var whole: Double = 0
+            var fraction: Double = 0
+            var fractionScale: Double = 1
+            var digits = 0
+            var point = false
+            while let byte = bytes.first, (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: ".") {
+                bytes = bytes.dropFirst()
+                if byte == UInt8(ascii: ".") {
+                    guard !point else { return nil }
+                    point = true
+                    continue
+                }
+                digits += 1
+                let digit = Double(byte - 0x30)
+                if !point {
+                    whole = whole * 10 + digit
+                } else if fractionScale < 1e18 {
+                    // Further digits are below a nanosecond of an hour.
+                    fraction = fraction * 10 + digit
+                    fractionScale *= 10
+                }
             }
-            guard !number.isEmpty, number != ".", let value = Double(number.hasPrefix(".") ? "0" + number : number)
-            else {
-                return nil
+            guard digits > 0 else { return nil }
+            let unitStart = bytes.startIndex
+            while let byte = bytes.first, !(byte >= 0x30 && byte <= 0x39), byte != UInt8(ascii: ".") {
+                bytes = bytes.dropFirst()
             }
-            var unit = ""
-            while let scalar = scalars.first, !("0"..."9").contains(scalar), scalar != "." {
-                unit.unicodeScalars.append(scalar)
-                scalars = scalars.dropFirst()
-            }
-            let scale: Double
-            switch unit {
-            case "ns": scale = 1
-            case "us", "µs", "μs": scale = 1e3
-            case "ms": scale = 1e6
-            case "s": scale = 1e9
-            case "m": scale = 60e9
-            case "h": scale = 3600e9
-            default: return nil
-            }
-            totalNanoseconds += value * scale
+            let unit = text.utf8[unitStart..<bytes.startIndex]
+            guard let scale = units.first(where: { unit.elementsEqual($0.name.utf8) })?.nanoseconds else { return nil }
+            // The fraction scaled before it is divided, so that `9.816s` is exactly 9,816,000,000 ns.
+            totalNanoseconds += whole * scale + fraction * scale / fractionScale
         }
         guard totalNanoseconds.isFinite, totalNanoseconds < 9.2e18 else { return nil }
         let duration = Duration.nanoseconds(Int64(totalNanoseconds.rounded()))
         return negative ? .zero - duration : duration
     }
+
+    /// Go's units, in nanoseconds (`µs` both as the micro sign and as the Greek letter).
+    private static let units: [(name: String, nanoseconds: Double)] = [
+        ("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
+    ]
 
     /// Formats a duration as Go's `Duration.String()` does: `0s`, `12ms`, `1.5µs`, `9.816s`,
     /// `6m0s`, `1h0m0s`.
@@ -74,11 +86,23 @@ public enum GoDuration {
     private static func fraction(_ value: UInt64, precision: Int) -> String {
         var divisor: UInt64 = 1
         for _ in 0..<precision { divisor *= 10 }
-        let whole = value / divisor
-        var fractional = String(value % divisor)
-        fractional = String(repeating: "0", count: precision - fractional.count) + fractional
-        while fractional.hasSuffix("0") { fractional.removeLast() }
-        return fractional.isEmpty ? "\(whole)" : "\(whole).\(fractional)"
+        var fractional = value % divisor
+        var digits = precision
+        while digits > 0 && fractional % 10 == 0 {
+            fractional /= 10
+            digits -= 1
+        }
+        var text = String(value / divisor)
+        guard digits > 0 else { return text }
+        // The fraction's digits, zeros first where it is short of them (`.05`).
+        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: digits + 1)
+        bytes[0] = UInt8(ascii: ".")
+        for index in stride(from: digits, through: 1, by: -1) {
+            bytes[index] = UInt8(ascii: "0") + UInt8(fractional % 10)
+            fractional /= 10
+        }
+        text += String(decoding: bytes, as: UTF8.self)
+        return text
     }
 
     /// The seconds within the minute, keeping the fraction of `seconds` (`"2.5"` of `"62.5"`).

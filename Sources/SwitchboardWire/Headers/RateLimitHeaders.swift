@@ -76,6 +76,36 @@ public struct HeaderField: Sendable, Equatable {
     }
 }
 
+extension HeaderField {
+    /// Whether `name` begins with `prefix` (written in lower case), ignoring ASCII case.
+    public static func name(_ name: String, hasPrefix prefix: String) -> Bool {
+        var name = name.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = name.next() else { return false }
+            if byte != expected && !(byte >= 0x41 && byte <= 0x5A && byte | 0x20 == expected) { return false }
+        }
+        return true
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs: HTTP's optional whitespace around a header
+    /// value (Foundation's `trimmingCharacters(in: .whitespaces)` costs more than the parsing it
+    /// precedes).
+    public var trimmingHTTPSpace: Substring {
+        // Spaces and tabs are single bytes, so the first and past-the-last other bytes are
+        // boundaries of characters.
+        let text = Substring(self)
+        let bytes = text.utf8
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else {
+            return text[text.endIndex...]
+        }
+        return text[first..<bytes.index(after: last)]
+    }
+}
+
 extension Array where Element == HeaderField {
     /// The first value of the header named `name` (any case).
     public func value(of name: String) -> String? {
@@ -136,12 +166,12 @@ public enum RateLimitHeaders {
     /// have a fraction) first, then `retry-after` as seconds (may have a fraction), then as an HTTP
     /// date. A date in the past gives zero.
     public static func parseRetryAfter(_ header: Lookup, now: Date) -> Duration? {
-        if let text = header("retry-after-ms"), let milliseconds = Double(text.trimmingCharacters(in: .whitespaces)),
+        if let text = header("retry-after-ms"), let milliseconds = Double(text.trimmingHTTPSpace),
             milliseconds.isFinite
         {
             return .milliseconds(max(0, milliseconds))
         }
-        guard let text = header("retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard let text = header("retry-after").map({ String($0.trimmingHTTPSpace) }) else { return nil }
         if let seconds = Double(text), seconds.isFinite {
             return .seconds(max(0, seconds))
         }
@@ -153,7 +183,7 @@ public enum RateLimitHeaders {
 
     /// `x-should-retry: true|false`; anything else is no opinion.
     public static func parseShouldRetry(_ text: String) -> Bool? {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch text.trimmingHTTPSpace.lowercased() {
         case "true": true
         case "false": false
         default: nil
@@ -168,9 +198,7 @@ public enum RateLimitHeaders {
     }
 
     static func integer(_ text: String) -> Int? {
-        // Untrimmed first: headers rarely carry spaces, and Foundation's trimming is most of the
-        // cost of reading one.
-        Int(text) ?? Int(text.trimmingCharacters(in: .whitespaces))
+        Int(text) ?? Int(text.trimmingHTTPSpace)
     }
 
     // MARK: - Writers
