@@ -54,6 +54,8 @@ public enum LocalModerator {
     /// A rule: a pattern (case-insensitive, whole words) and the score a match gives.
     struct Rule: Sendable {
         let pattern: NSRegularExpression
+        /// The same phrases for ASCII text, without ICU; `nil` should they use syntax it lacks.
+        let matcher: PhraseMatcher?
         let score: Double
     }
 
@@ -69,6 +71,7 @@ public enum LocalModerator {
                     pattern: "(?<![A-Za-z0-9])(?:\(phrases))(?![A-Za-z0-9])",
                     options: [.caseInsensitive]
                 ),
+                matcher: PhraseMatcher(phrases),
                 score: score
             )
         ]
@@ -211,9 +214,10 @@ public enum LocalModerator {
     /// Scores `text`: every category's rules, and the personal data in it.
     public static func scan(_ text: String) -> (scores: [String: Double], pii: [String: Int]) {
         let range = NSRange(text.startIndex..., in: text)
+        let lowered = PhraseMatcher.lowercased(text)
         var scores: [String: Double] = [:]
         for (category, rules) in categories {
-            for rule in rules where rule.pattern.firstMatch(in: text, range: range) != nil {
+            for rule in rules where rule.matches(text, lowered: lowered, range: range) {
                 scores[category] = max(scores[category] ?? 0, rule.score)
                 if let parent = parents[category] { scores[parent] = max(scores[parent] ?? 0, rule.score) }
             }
@@ -221,7 +225,7 @@ public enum LocalModerator {
         var pii: [String: Int] = [:]
         // The detectors below need an `@`, or enough digits: most texts have neither, and are
         // spared the expressions. (Non-ASCII text may hold other scripts' digits: it is scanned.)
-        let ascii = text.utf8.allSatisfy { $0 < 0x80 }
+        let ascii = lowered != nil
         let digits = text.utf8.reduce(0) { $0 + ($1 >= 0x30 && $1 <= 0x39 ? 1 : 0) }
         let emails = text.utf8.contains(UInt8(ascii: "@")) ? email.numberOfMatches(in: text, range: range) : 0
         if emails > 0 { pii["email"] = emails }
@@ -288,5 +292,14 @@ public enum LocalModerator {
             }
         }
         return verdict
+    }
+}
+
+extension LocalModerator.Rule {
+    /// Whether the rule's phrases occur in `text` (`lowered`: its bytes lower-cased when it is
+    /// ASCII, for the matcher; ICU otherwise).
+    func matches(_ text: String, lowered: [UInt8]?, range: NSRange) -> Bool {
+        if let lowered, let matcher { return matcher.matches(lowered) }
+        return pattern.firstMatch(in: text, range: range) != nil
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SwitchboardCore
 import SwitchboardValidation
 import SwitchboardWire
 
@@ -7,7 +8,8 @@ import SwitchboardWire
 struct ValidationBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validation",
-        abstract: "JSON Schema validation of a typical 1 KB structured answer against a compiled schema."
+        abstract:
+            "JSON Schema validation of a typical 1 KB structured answer against a compiled schema; local moderation of a prompt."
     )
 
     @Flag(help: "A short run: 20,000 validations instead of 200,000.") var quick = false
@@ -97,6 +99,17 @@ struct ValidationBench: AsyncParsableCommand {
             try parsed.measure { sink &+= schema.validate(try JSONValue.parse(bytes)).count }
             failing.measure { sink &+= schema.validate(broken).count }
         }
+        // Local moderation, which every request's prompt goes through: ASCII text (the moderator's
+        // own matcher) and text with an accent (ICU's expressions).
+        let prompt =
+            "What is the refund window for annual plans? I bought the plan last month and would like to know how to cancel it."
+        let accented = prompt + " Merci, café."
+        var moderation = Timings()
+        var moderationICU = Timings()
+        for _ in 0..<(count / 10) {
+            moderation.measure { sink &+= LocalModerator.scan(prompt).scores.count }
+            moderationICU.measure { sink &+= LocalModerator.scan(accented).scores.count }
+        }
         var table = TextTable([("benchmark", .left), ("p50", .right), ("p99", .right), ("goal", .left)])
         func row(_ name: String, _ timings: Timings, goal: String = "") {
             table.add([
@@ -109,6 +122,8 @@ struct ValidationBench: AsyncParsableCommand {
         row("isValid (stops at the first violation)", quickCheck)
         row("parse + validate", parsed)
         row("validate an invalid answer (1 violation, message built)", failing)
+        row("local moderation, \(prompt.utf8.count)-byte ASCII prompt", moderation)
+        row("local moderation, \(accented.utf8.count)-byte prompt with an accent (ICU)", moderationICU)
         print(table.rendered, terminator: "")
         var headlines = Headlines()
         let features = "\(bytes.count)-byte answer, compiled schema"
@@ -123,6 +138,14 @@ struct ValidationBench: AsyncParsableCommand {
             )
         )
         headlines.add(Headline("validation", "parse + validate", parsed.summary, features: features))
+        headlines.add(
+            Headline(
+                "moderation",
+                "local moderation of a prompt",
+                moderation.summary,
+                features: "\(prompt.utf8.count)-byte ASCII prompt, 14 categories and personal data"
+            )
+        )
         try headlines.save(file)
         print("runs: \(count) of each; schema: 3 levels, $ref, enums, a pattern, 9 array items (checksum \(sink % 7))")
     }
