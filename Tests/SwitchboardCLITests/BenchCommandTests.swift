@@ -34,7 +34,9 @@ struct BenchCommandTests {
         #expect(header.first?.hasPrefix("machine: ") == true && header.first?.contains("cores") == true)
         #expect(header.contains { $0.hasPrefix("switchboard bench --quick") && $0.contains("2 benchmarks in") })
         // In the order of the whole run (validation first), whatever the order asked.
-        #expect(rows.map { $0["area"] as? String } == ["validation", "validation", "budget", "budget"])
+        #expect(
+            rows.map { $0["area"] as? String } == ["validation", "validation", "moderation", "budget", "budget"]
+        )
 
         // The goal is judged from the figure measured: p50 under 20 µs.
         let validation = try #require(rows.first { $0["benchmark"] as? String == "validate a valid answer" })
@@ -42,15 +44,20 @@ struct BenchCommandTests {
         #expect(validation["goal"] as? String == "p50 < 20 µs")
         #expect(validation["met"] as? Bool == (p50 < 20))
         #expect((validation["features"] as? String)?.contains("compiled schema") == true)
+        let moderation = try #require(rows.first { $0["area"] as? String == "moderation" })
+        #expect(moderation["benchmark"] as? String == "local moderation of a prompt" && moderation["met"] == nil)
+        #expect((moderation["result"] as? String)?.hasPrefix("p50 ") == true)
         let stores = rows.filter { $0["area"] as? String == "budget" }.compactMap { $0["benchmark"] as? String }
         #expect(stores == ["reserve + settle, memory state store", "reserve + settle, sqlite state store"])
         #expect(rows.filter { $0["area"] as? String == "budget" }.allSatisfy { $0["met"] == nil })
 
         // Each benchmark's own full table is kept where asked; progress went to standard error.
         let own = try String(contentsOfFile: "\(directory)/validation.txt", encoding: .utf8)
-        #expect(own.contains("compile the schema") && own.contains("parse + validate"))
+        #expect(
+            own.contains("compile the schema") && own.contains("parse + validate") && own.contains("local moderation")
+        )
         #expect(try String(contentsOfFile: "\(directory)/budget.txt", encoding: .utf8).contains("50 users"))
-        #expect(result.errors.contains("validation: 2 rows in") && result.errors.contains("budget: 2 rows in"))
+        #expect(result.errors.contains("validation: 3 rows in") && result.errors.contains("budget: 2 rows in"))
     }
 
     @Test func aBenchmarkThatFailsIsNamedWithItsErrorAndTheRunFails() async throws {

@@ -64,14 +64,16 @@ public final class JournalWriter: Service, Sendable {
     /// - checkpointInterval: how often the WAL is checkpointed beside the commits, when there were
     ///   any; the default is 50 ms.
     /// - walRestartFrames: the WAL's length, in frames (pages), past which the writer finishes the
-    ///   checkpoint between two commits, so that the WAL starts over; the default is 1,000 (SQLite's
-    ///   own threshold, 16 MiB of journal pages).
+    ///   checkpoint between two commits, so that the WAL starts over; the default is 4,000 (64 MiB
+    ///   of journal pages). That checkpoint makes the next batch wait for its `fdatasync`s: at
+    ///   1,000 frames (SQLite's own threshold) every ~30th one-call commit did, and a cache hit's
+    ///   p99 was 6–18 ms; at 4,000, 4.7–5.0 ms.
     public init(
         journal: Journal,
         logger: Logger,
         retryDelay: Duration = .milliseconds(250),
         checkpointInterval: Duration = .milliseconds(50),
-        walRestartFrames: Int = 1_000
+        walRestartFrames: Int = 4_000
     ) {
         self.checkpointInterval = checkpointInterval
         self.walRestartFrames = walRestartFrames
@@ -227,6 +229,10 @@ public final class JournalWriter: Service, Sendable {
             {
                 // Another process's writer is checkpointing the same file: that will do.
                 continue
+            } catch where Task.isCancelled {
+                // The writer is stopping (GRDB interrupts the checkpoint in flight): it checkpoints
+                // once more itself.
+                return
             } catch {
                 logger.warning(
                     "journal checkpoints failed; SQLite checkpoints inside commits again",
