@@ -149,7 +149,7 @@ public final class GatewayMetrics: Sendable {
         let lookup: RateLimitHeaders.Lookup = { name in
             headers.first { HeaderField.sameName($0.key, name) }?.value
         }
-        let anthropic = headers.keys.contains { $0.lowercased().hasPrefix("anthropic-ratelimit-") }
+        let anthropic = headers.keys.contains { HeaderField.name($0, hasPrefix: "anthropic-ratelimit-") }
         return anthropic
             ? RateLimitHeaders.parseAnthropic(lookup, now: now)
             : RateLimitHeaders.parseOpenAI(lookup, now: now)

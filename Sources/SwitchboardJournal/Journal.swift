@@ -57,7 +57,8 @@ public final class Journal: Sendable {
     }
 
     /// Turns SQLite's own checkpoints (inside the commit that grows the WAL past 1,000 pages) off
-    /// while a writer checkpoints beside its commits, and on again after.
+    /// while a writer checkpoints beside its commits — counting the WAL's frames in ``walFrames``
+    /// instead — and on again after.
     func automaticCheckpoints(_ on: Bool) async throws {
         let walFrames = walFrames
         try await pool.writeWithoutTransaction { db in

@@ -1,27 +1,36 @@
 import Foundation
 import GRDB
-import SwitchboardJournal
 import SwitchboardTesting
 import SwitchboardWire
 import Testing
 
+@testable import SwitchboardJournal
+
 struct JournalWriterTests {
     /// The WAL is checkpointed beside the commits while the writer runs (SQLite's own checkpoint,
-    /// inside a commit, waits for 1,000 pages: twenty calls are far from it).
+    /// inside a commit, waits for 1,000 pages: twenty calls are far from it). The test drives the
+    /// checkpoint loop's pauses: the loop asking for its next pause means the checkpoint before it
+    /// is done.
     @Test func theWriterCheckpointsBesideItsCommits() async throws {
         let directory = try temporaryDirectory()
         let journal = try Journal.open(journalConfiguration(directory))
         func fileSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: journal.path)[.size] as? Int) ?? 0 }
         let before = fileSize()
-        let writer = JournalWriter(journal: journal, logger: quietLogger, checkpointInterval: .milliseconds(1))
+        let (pauses, paused) = AsyncStream.makeStream(of: Void.self)
+        let (permits, permit) = AsyncStream.makeStream(of: Void.self)
+        let writer = JournalWriter(journal: journal, logger: quietLogger) { _ in
+            paused.yield()
+            var next = permits.makeAsyncIterator()
+            if await next.next() == nil { throw CancellationError() }
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
+            var pausesSeen = pauses.makeAsyncIterator()
+            _ = await pausesSeen.next()
             for number in 0..<20 { try await writer.write(call("req_checkpoint\(number)", at: Date())) }
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(30)
-            // A poll for the outcome, not a wait that assumes a duration: the loop runs on real time
-            // (a 1 ms interval here), and the 30 s deadline only bounds a failing run.
-            while fileSize() <= before, clock.now < deadline { try await clock.sleep(for: .milliseconds(5)) }
+            #expect(fileSize() == before, "nothing reached the database file before a checkpoint")
+            permit.yield()
+            _ = await pausesSeen.next()
             #expect(fileSize() > before, "the calls reached the database file while the writer ran")
             writer.finish()
             try await group.waitForAll()

@@ -33,7 +33,7 @@ public enum CacheKey {
 extension Array where Element == UInt8 {
     /// Lower-case hex digits, two per byte: keys, ids and digests.
     var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = hexDigits
         var text: [UInt8] = []
         text.reserveCapacity(count * 2)
         for byte in self {
@@ -43,6 +43,8 @@ extension Array where Element == UInt8 {
         return String(decoding: text, as: UTF8.self)
     }
 }
+
+private let hexDigits = Array("0123456789abcdef".utf8)
 
 /// The request header `x-switchboard-cache-control`: `ttl=600` (cache this answer for 600 s),
 /// `no-store` (neither read nor write the cache), `no-cache` (do not read it, but store the new

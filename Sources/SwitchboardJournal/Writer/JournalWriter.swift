@@ -56,27 +56,49 @@ public final class JournalWriter: Service, Sendable {
     private let retryDelay: Duration
     private let checkpointInterval: Duration
     private let walRestartFrames: Int
+    /// Waits out the interval between checkpoints (`Task.sleep`, unless a test drives it).
+    private let pause: @Sendable (Duration) async throws -> Void
     /// How long lock timeouts may go on before they are logged as an outage: 30 s.
     static let lockOutageThreshold: TimeInterval = 30
 
     /// - Parameters:
     ///   - retryDelay: the pause after a failed commit before the next attempt; the default is 250 ms.
-    /// - checkpointInterval: how often the WAL is checkpointed beside the commits, when there were
-    ///   any; the default is 50 ms.
-    /// - walRestartFrames: the WAL's length, in frames (pages), past which the writer finishes the
-    ///   checkpoint between two commits, so that the WAL starts over; the default is 4,000 (64 MiB
-    ///   of journal pages). That checkpoint makes the next batch wait for its `fdatasync`s: at
-    ///   1,000 frames (SQLite's own threshold) every ~30th one-call commit did, and a cache hit's
-    ///   p99 was 6–18 ms; at 4,000, 4.7–5.0 ms.
-    public init(
+    ///   - checkpointInterval: how often the WAL is checkpointed beside the commits, when there were
+    ///     any; the default is 50 ms.
+    ///   - walRestartFrames: the WAL's length, in frames (pages), past which the writer finishes the
+    ///     checkpoint between two commits, so that the WAL starts over; the default is 4,000 (64 MiB
+    ///     of journal pages). That checkpoint makes the next batch wait for its `fdatasync`s: at
+    ///     1,000 frames (SQLite's own threshold) every ~30th one-call commit did, and a cache hit's
+    ///     p99 was 6–18 ms; at 4,000, 4.7–5.0 ms.
+    public convenience init(
         journal: Journal,
         logger: Logger,
         retryDelay: Duration = .milliseconds(250),
         checkpointInterval: Duration = .milliseconds(50),
         walRestartFrames: Int = 4_000
     ) {
+        self.init(
+            journal: journal,
+            logger: logger,
+            retryDelay: retryDelay,
+            checkpointInterval: checkpointInterval,
+            walRestartFrames: walRestartFrames,
+            pause: { try await Task.sleep(for: $0) }
+        )
+    }
+
+    /// With the wait between checkpoints given: tests drive the checkpoint loop step by step.
+    init(
+        journal: Journal,
+        logger: Logger,
+        retryDelay: Duration = .milliseconds(250),
+        checkpointInterval: Duration = .milliseconds(50),
+        walRestartFrames: Int = 4_000,
+        pause: @escaping @Sendable (Duration) async throws -> Void
+    ) {
         self.checkpointInterval = checkpointInterval
         self.walRestartFrames = walRestartFrames
+        self.pause = pause
         self.journal = journal
         self.logger = logger
         self.retryDelay = retryDelay
@@ -209,7 +231,7 @@ public final class JournalWriter: Service, Sendable {
         }
     }
 
-    /// Every 50 ms after commits, copies the WAL's pages into the database file on a connection of
+    /// Every `checkpointInterval` (50 ms) after commits, copies the WAL's pages into the database file on a connection of
     /// its own: a passive checkpoint, which never holds up a commit. Left to SQLite, the commit
     /// that grows the WAL past 1,000 pages does it, with its `fdatasync`s — about every 30 one-call
     /// commits, tens of milliseconds that every durable caller of that batch waited for (a cache
@@ -218,7 +240,7 @@ public final class JournalWriter: Service, Sendable {
     private func checkpointLoop() async {
         var checkpointed = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: checkpointInterval)
+            try? await pause(checkpointInterval)
             let batches = state.withLock { $0.statistics.batches }
             guard batches != checkpointed, !Task.isCancelled else { continue }
             checkpointed = batches
@@ -229,7 +251,7 @@ public final class JournalWriter: Service, Sendable {
             {
                 // Another process's writer is checkpointing the same file: that will do.
                 continue
-            } catch where Task.isCancelled {
+            } catch  where Task.isCancelled {
                 // The writer is stopping (GRDB interrupts the checkpoint in flight): it checkpoints
                 // once more itself.
                 return

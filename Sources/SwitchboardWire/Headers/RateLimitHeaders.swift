@@ -198,7 +198,7 @@ public enum RateLimitHeaders {
     }
 
     static func integer(_ text: String) -> Int? {
-        Int(text) ?? Int(text.trimmingHTTPSpace)
+        Int(text.trimmingHTTPSpace)
     }
 
     // MARK: - Writers
