@@ -10,7 +10,120 @@ public enum JournalEntry: Sendable, Equatable {
     case headroom(HeadroomRecord)
 }
 
+/// A call made ready for the writer's transaction: its texts redacted and its JSON serialized by
+/// the task that queues it (``Journal/prepare(_:)``), so that the one writer thread spends its time
+/// in SQLite, many callers redact at once, and a call waiting in the queue holds no secret.
+struct PreparedCall: Sendable {
+    struct Attempt: Sendable {
+        /// The attempt without its texts, rate-limit headers and key fingerprint.
+        var record: AttemptRecord
+        var keyFingerprint: String?
+        var errorMessage: String?
+        /// The storable rate-limit headers as a JSON object, names lower-cased.
+        var headers: String?
+    }
+
+    /// The call without its bodies, texts, verdicts and events: the columns and rollups it feeds.
+    var record: CallRecord
+    var errorMessage: String?
+    var moderation: String?
+    var validation: String?
+    var headroom: String?
+    var requestBody: String?
+    var responseBody: String?
+    /// What the full-text index gets: the search text and the error message.
+    var search: String?
+    var attempts: [Attempt]
+    var events: [PreparedEvent]
+}
+
+/// An event with its detail redacted and serialized.
+struct PreparedEvent: Sendable {
+    /// The event without its detail.
+    var record: EventRecord
+    var detail: String?
+}
+
+/// A ``JournalEntry`` ready for the writer's transaction.
+enum PreparedEntry: Sendable {
+    case call(PreparedCall)
+    case event(PreparedEvent)
+    /// With its key fingerprint redacted.
+    case headroom(HeadroomRecord)
+}
+
 extension Journal {
+    /// Redacts and serializes what an entry stores, under this journal's `store_bodies`.
+    func prepare(_ entry: JournalEntry) -> PreparedEntry {
+        switch entry {
+        case .event(let event): return .event(prepare(event))
+        case .headroom(var headroom):
+            headroom.keyFingerprint = SecretScanner.redact(headroom.keyFingerprint)
+            return .headroom(headroom)
+        case .call(let call):
+            let errorMessage = redacted(call.errorMessage)
+            let search = [configuration.storeBodies == .none ? nil : redacted(call.searchText), errorMessage]
+                .compactMap { $0 }
+            let attempts = call.attempts.map(prepare)
+            var record = call
+            record.requestBody = nil
+            record.responseBody = nil
+            record.searchText = nil
+            record.errorMessage = nil
+            record.moderation = nil
+            record.validation = nil
+            record.headroom = nil
+            record.attempts = attempts.map(\.record)
+            record.events = []
+            return .call(
+                PreparedCall(
+                    record: record,
+                    errorMessage: errorMessage,
+                    moderation: redactedJSON(call.moderation),
+                    validation: redactedJSON(call.validation),
+                    headroom: call.headroom?.serialized(),
+                    requestBody: body(call.requestBody),
+                    responseBody: body(call.responseBody),
+                    search: search.isEmpty ? nil : search.joined(separator: "\n"),
+                    attempts: attempts,
+                    events: call.events.map { event in
+                        var event = event
+                        event.requestID = event.requestID ?? call.requestID
+                        return prepare(event)
+                    }
+                )
+            )
+        }
+    }
+
+    private func prepare(_ event: EventRecord) -> PreparedEvent {
+        var record = event
+        record.detail = nil
+        return PreparedEvent(record: record, detail: redactedJSON(event.detail))
+    }
+
+    private func prepare(_ attempt: AttemptRecord) -> PreparedCall.Attempt {
+        let headers = attempt.rateLimitHeaders.filter { Self.storableHeader($0.key) }
+        var record = attempt
+        record.keyFingerprint = nil
+        record.errorMessage = nil
+        record.rateLimitHeaders = [:]
+        return PreparedCall.Attempt(
+            record: record,
+            keyFingerprint: attempt.keyFingerprint.map(SecretScanner.redact),
+            errorMessage: redacted(attempt.errorMessage),
+            headers: headers.isEmpty
+                ? nil
+                : JSONValue.object(
+                    JSONObject(
+                        uniqueKeysWithValues: headers.sorted { $0.key < $1.key }.map {
+                            ($0.key.lowercased(), .string($0.value))
+                        }
+                    )
+                ).serialized()
+        )
+    }
+
     /// Writes a batch in one transaction: the call rows with their attempts, events and search
     /// entries, the headroom rows, and the rollups they add to — so rollups always equal the raw
     /// rows.
@@ -18,16 +131,21 @@ extension Journal {
     /// A call whose `request_id` is already journaled is skipped (and not counted twice).
     /// - Returns: the number of call rows inserted.
     @discardableResult
-    func insert(_ entries: [JournalEntry]) async throws -> Int {
+    func insert(_ entries: [JournalEntry]) async throws -> Int { try await insert(entries.map(prepare)) }
+
+    /// Writes a batch of prepared entries in one transaction; see ``insert(_:)-([JournalEntry])``.
+    @discardableResult
+    func insert(_ entries: [PreparedEntry]) async throws -> Int {
         try await pool.writeWithoutTransaction { db in
             var inserted = 0
             try db.inTransaction(.immediate) {
                 var rollups: [RollupTable: [RollupKey: RollupCounters]] = [:]
                 for entry in entries {
                     switch entry {
-                    case .call(let call):
-                        guard try insertCall(call, db) else { continue }
+                    case .call(let prepared):
+                        guard try insertCall(prepared, db) else { continue }
                         inserted += 1
+                        let call = prepared.record
                         let started = Self.milliseconds(call.startedAt)
                         for table in RollupTable.allCases {
                             let key = RollupKey(
@@ -80,9 +198,9 @@ extension Journal {
         ON CONFLICT(request_id) DO NOTHING
         """
 
-    private func insertCall(_ call: CallRecord, _ db: Database) throws -> Bool {
+    private func insertCall(_ prepared: PreparedCall, _ db: Database) throws -> Bool {
         var row = RawStatement(try db.cachedStatement(sql: Self.insertCallSQL), in: db)
-        let errorMessage = redacted(call.errorMessage)
+        let call = prepared.record
         row.bind(call.requestID)
         row.bind(Self.milliseconds(call.startedAt))
         row.bind(Self.milliseconds(call.endedAt))
@@ -102,7 +220,7 @@ extension Journal {
         row.bind(call.outcome.rawValue)
         row.bind(call.httpStatus)
         row.bind(call.errorClass)
-        row.bind(errorMessage)
+        row.bind(prepared.errorMessage)
         row.bind(call.attempts.count)
         row.bind(call.latencyMilliseconds)
         row.bind(call.timeToFirstTokenMilliseconds)
@@ -117,30 +235,24 @@ extension Journal {
         row.bind(call.cache?.rawValue)
         row.bind(call.pacedMilliseconds)
         row.bind(call.fellBack)
-        row.bind(redactedJSON(call.moderation))
-        row.bind(redactedJSON(call.validation))
-        row.bind(call.headroom?.serialized())
-        row.bind(body(call.requestBody))
-        row.bind(body(call.responseBody))
+        row.bind(prepared.moderation)
+        row.bind(prepared.validation)
+        row.bind(prepared.headroom)
+        row.bind(prepared.requestBody)
+        row.bind(prepared.responseBody)
         guard try row.execute() > 0 else { return false }
         let id = db.lastInsertedRowID
-        let searchable = [configuration.storeBodies == .none ? nil : redacted(call.searchText), errorMessage].compactMap
-        { $0 }
-        if !searchable.isEmpty {
+        if let searchable = prepared.search {
             var search = RawStatement(
                 try db.cachedStatement(sql: "INSERT INTO calls_fts (rowid, text) VALUES (?, ?)"),
                 in: db
             )
             search.bind(id)
-            search.bind(searchable.joined(separator: "\n"))
+            search.bind(searchable)
             try search.execute()
         }
-        for attempt in call.attempts { try insertAttempt(attempt, requestID: call.requestID, db) }
-        for event in call.events {
-            var event = event
-            event.requestID = event.requestID ?? call.requestID
-            try insertEvent(event, db)
-        }
+        for attempt in prepared.attempts { try insertAttempt(attempt, requestID: call.requestID, db) }
+        for event in prepared.events { try insertEvent(event, db) }
         return true
     }
 
@@ -153,7 +265,7 @@ extension Journal {
             || name == "request-id"
     }
 
-    private func insertAttempt(_ attempt: AttemptRecord, requestID: String, _ db: Database) throws {
+    private func insertAttempt(_ prepared: PreparedCall.Attempt, requestID: String, _ db: Database) throws {
         var row = RawStatement(
             try db.cachedStatement(
                 sql: """
@@ -164,45 +276,36 @@ extension Journal {
             ),
             in: db
         )
-        let headers = attempt.rateLimitHeaders.filter { Self.storableHeader($0.key) }
-        let headersJSON: String? =
-            headers.isEmpty
-            ? nil
-            : JSONValue.object(
-                JSONObject(
-                    uniqueKeysWithValues: headers.sorted { $0.key < $1.key }.map {
-                        ($0.key.lowercased(), .string($0.value))
-                    }
-                )
-            ).serialized()
+        let attempt = prepared.record
         row.bind(requestID)
         row.bind(attempt.number)
         row.bind(attempt.provider)
         row.bind(attempt.model)
-        row.bind(attempt.keyFingerprint.map(SecretScanner.redact))
+        row.bind(prepared.keyFingerprint)
         row.bind(Self.milliseconds(attempt.startedAt))
         row.bind(attempt.httpStatus)
         row.bind(attempt.errorClass)
-        row.bind(redacted(attempt.errorMessage))
+        row.bind(prepared.errorMessage)
         row.bind(attempt.backoffMilliseconds)
         row.bind(attempt.retryAfterMilliseconds)
         row.bind(attempt.latencyMilliseconds)
-        row.bind(headersJSON)
+        row.bind(prepared.headers)
         try row.execute()
     }
 
-    private func insertEvent(_ event: EventRecord, _ db: Database) throws {
+    private func insertEvent(_ prepared: PreparedEvent, _ db: Database) throws {
         var row = RawStatement(
             try db.cachedStatement(
                 sql: "INSERT INTO events (at, request_id, kind, scope, detail) VALUES (?, ?, ?, ?, ?)"
             ),
             in: db
         )
+        let event = prepared.record
         row.bind(Self.milliseconds(event.at))
         row.bind(event.requestID)
         row.bind(event.kind)
         row.bind(event.scope)
-        row.bind(redactedJSON(event.detail))
+        row.bind(prepared.detail)
         try row.execute()
     }
 
@@ -221,7 +324,7 @@ extension Journal {
         )
         let updated = Self.milliseconds(headroom.updatedAt)
         row.bind(headroom.provider)
-        row.bind(SecretScanner.redact(headroom.keyFingerprint))
+        row.bind(headroom.keyFingerprint)
         row.bind(headroom.model)
         row.bind(updated)
         let snapshot = headroom.snapshot

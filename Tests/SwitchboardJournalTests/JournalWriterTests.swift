@@ -299,4 +299,44 @@ struct JournalRedactionTests {
     @Test func fullBodiesAreKeptAsDelivered() async throws {
         #expect(try await stored(.full).request == Self.secretBody)
     }
+
+    /// Calls are redacted by the task that queues them, before the writer sees them: a call
+    /// waiting in the queue holds no secret anywhere, and what it stores is already masked.
+    @Test func aQueuedCallHoldsNoSecret() throws {
+        let secret = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx9999"
+        let journal = try Journal.open(journalConfiguration(try temporaryDirectory()))
+        var record = call("req_queued", at: fixedStart, outcome: .error)
+        record.requestBody = Self.secretBody
+        record.responseBody = #"{"error":{"message":"bad key \#(secret)"}}"#
+        record.searchText = "my key is \(secret)"
+        record.errorMessage = "upstream rejected key \(secret)"
+        record.moderation = ["note": .string("saw \(secret)")]
+        record.attempts = [
+            AttemptRecord(
+                number: 1,
+                provider: "openai",
+                model: "gpt-4o-mini",
+                keyFingerprint: secret,
+                startedAt: fixedStart,
+                httpStatus: 401,
+                errorClass: "invalid_api_key",
+                errorMessage: "Incorrect API key provided: \(secret)",
+                latencyMilliseconds: 3,
+                rateLimitHeaders: ["x-ratelimit-remaining-requests": "9", "authorization": "Bearer \(secret)"]
+            )
+        ]
+        guard case .call(let prepared) = journal.prepare(.call(record)) else {
+            Issue.record("a call was prepared as something else")
+            return
+        }
+        #expect(!String(reflecting: prepared).contains("AbCdEfGhIjKl"), "no field of the queued call keeps the key")
+        #expect(prepared.requestBody == #"{"messages":[{"role":"user","content":"my key is sk-…9999 and AKIA…MPLE"}]}"#)
+        #expect(prepared.responseBody == #"{"error":{"message":"bad key sk-…9999"}}"#)
+        #expect(prepared.search == "my key is sk-…9999\nupstream rejected key sk-…9999")
+        #expect(prepared.errorMessage == "upstream rejected key sk-…9999")
+        #expect(prepared.moderation == #"{"note":"saw sk-…9999"}"#)
+        #expect(prepared.attempts.first?.keyFingerprint == "sk-…9999")
+        #expect(prepared.attempts.first?.errorMessage == "Incorrect API key provided: sk-…9999")
+        #expect(prepared.attempts.first?.headers == #"{"x-ratelimit-remaining-requests":"9"}"#)
+    }
 }

@@ -34,7 +34,8 @@ public final class JournalWriter: Service, Sendable {
     }
 
     private struct Pending: Sendable {
-        var entry: JournalEntry
+        /// Redacted and serialized by the task that queued it.
+        var entry: PreparedEntry
         var completion: CommitSignal?
     }
 
@@ -110,7 +111,7 @@ public final class JournalWriter: Service, Sendable {
     /// - Throws: ``JournalError`` when the journal cannot be written, or ``JournalError/Code/closed``.
     public func write(_ call: CallRecord) async throws(JournalError) {
         let committed = CommitSignal()
-        await enqueue(Pending(entry: .call(call), completion: committed), durable: true)
+        await enqueue(Pending(entry: journal.prepare(.call(call)), completion: committed), durable: true)
         try await committed.wait()
     }
 
@@ -118,7 +119,7 @@ public final class JournalWriter: Service, Sendable {
     /// - Returns: false when the queue was full and the entry was dropped (drop policy only).
     @discardableResult
     public func submit(_ entry: JournalEntry) async -> Bool {
-        await enqueue(Pending(entry: entry, completion: nil), durable: false)
+        await enqueue(Pending(entry: journal.prepare(entry), completion: nil), durable: false)
     }
 
     /// Stops taking entries, writes what is queued, and lets ``run()`` return.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRDB
 import Logging
 import SwitchboardCore
 import SwitchboardJournal
@@ -143,6 +144,20 @@ struct JournalBench: AsyncParsableCommand {
                 goal: "≥ 50,000 calls/s",
                 met: durable >= 50_000,
                 features: "as above, each waiting for its commit"
+            )
+        )
+
+        let ceiling = try Self.sqliteCeiling(bodies, path: "\(directory)/ceiling.sqlite")
+        table.add([
+            "ceiling: SQLite alone, the same calls", "\(Format.count(Int(ceiling))) calls/s", "-",
+            "rows, attempts and FTS by INSERT … SELECT from a staging table, 1,000 calls a commit; no rollups or redaction",
+        ])
+        headlines.add(
+            Headline(
+                "journal",
+                "ceiling: SQLite alone inserting the same calls",
+                "\(Format.count(Int(ceiling))) calls/s",
+                features: "bodies, attempts, FTS; no Swift per row, no rollups, no redaction"
             )
         )
 
@@ -294,6 +309,107 @@ struct JournalBench: AsyncParsableCommand {
         }
         precondition(written == records.count, "the benchmark lost calls")
         return perSecond
+    }
+
+    /// The ceiling under the writer, in calls per second: SQLite itself copying the same calls
+    /// (bodies, attempts, search text) into the journal's schema from a staging table, 1,000 calls
+    /// per transaction, with the writer's settings. No Swift runs per row, nothing is redacted and
+    /// no rollup is kept, so the writer cannot beat it on this machine.
+    static func sqliteCeiling(_ records: [CallRecord], path: String) throws -> Double {
+        let journal = try Journal.open(JournalConfiguration(path: path))
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000")
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        func unixMilliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        let callColumns = """
+            request_id, started_at, ended_at, user_id, tenant_id, session_id, step, origin, route, provider,
+            model_requested, model_used, stream, outcome, http_status, error_class, error_message, attempts,
+            latency_ms, ttft_ms, input_tokens, cached_input_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
+            output_tokens, reasoning_tokens, cost_nano_usd, saved_nano_usd, cache, paced_ms, fell_back,
+            request_body, response_body
+            """
+        let attemptColumns = """
+            request_id, number, provider, model, key_fingerprint, started_at, http_status, error_class,
+            backoff_ms, latency_ms, ratelimit
+            """
+        try queue.inDatabase { db in
+            try db.execute(sql: "CREATE TEMP TABLE staged_calls (n INTEGER PRIMARY KEY, \(callColumns), search)")
+            try db.execute(sql: "CREATE TEMP TABLE staged_attempts (n INTEGER, \(attemptColumns))")
+            try db.inTransaction {
+                let call = try db.makeStatement(
+                    sql: "INSERT INTO staged_calls VALUES (\(Array(repeating: "?", count: 35).joined(separator: ", ")))"
+                )
+                let attempt = try db.makeStatement(
+                    sql:
+                        "INSERT INTO staged_attempts VALUES (\(Array(repeating: "?", count: 12).joined(separator: ", ")))"
+                )
+                for (n, record) in records.enumerated() {
+                    let values: [(any DatabaseValueConvertible)?] = [
+                        n, record.requestID, unixMilliseconds(record.startedAt),
+                        unixMilliseconds(record.endedAt), record.userID, record.tenantID, record.sessionID,
+                        record.step, record.origin.rawValue, record.route, record.provider, record.modelRequested,
+                        record.modelUsed, record.stream, record.outcome.rawValue, record.httpStatus, record.errorClass,
+                        record.errorMessage, record.attempts.count, record.latencyMilliseconds,
+                        record.timeToFirstTokenMilliseconds, record.tokens.input, record.tokens.cachedInput,
+                        record.tokens.cacheWrite5m, record.tokens.cacheWrite1h, record.tokens.output,
+                        record.tokens.reasoning, record.costNanoUSD, record.savedNanoUSD, record.cache?.rawValue,
+                        record.pacedMilliseconds, record.fellBack, record.requestBody, record.responseBody,
+                        [record.searchText, record.errorMessage].compactMap { $0 }.joined(separator: "\n"),
+                    ]
+                    try call.execute(arguments: StatementArguments(values))
+                    for attemptRecord in record.attempts {
+                        let headers = attemptRecord.rateLimitHeaders.sorted { $0.key < $1.key }
+                            .map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
+                        let values: [(any DatabaseValueConvertible)?] = [
+                            n, record.requestID, attemptRecord.number, attemptRecord.provider, attemptRecord.model,
+                            attemptRecord.keyFingerprint,
+                            unixMilliseconds(attemptRecord.startedAt), attemptRecord.httpStatus,
+                            attemptRecord.errorClass,
+                            attemptRecord.backoffMilliseconds, attemptRecord.latencyMilliseconds, "{\(headers)}",
+                        ]
+                        try attempt.execute(arguments: StatementArguments(values))
+                    }
+                }
+                return .commit
+            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        try queue.inDatabase { db in
+            for first in stride(from: 0, to: records.count, by: 1_000) {
+                let range: StatementArguments = [first, first + 1_000]
+                try db.inTransaction(.immediate) {
+                    try db.execute(
+                        sql:
+                            "INSERT INTO calls (\(callColumns)) SELECT \(callColumns) FROM staged_calls WHERE n >= ? AND n < ?",
+                        arguments: range
+                    )
+                    try db.execute(
+                        sql: """
+                            INSERT INTO attempts (\(attemptColumns)) SELECT \(attemptColumns) FROM staged_attempts
+                            WHERE n >= ? AND n < ?
+                            """,
+                        arguments: range
+                    )
+                    // A fresh file: calls.id is n + 1.
+                    try db.execute(
+                        sql: """
+                            INSERT INTO calls_fts (rowid, text) SELECT n + 1, search FROM staged_calls
+                            WHERE n >= ? AND n < ? AND search <> ''
+                            """,
+                        arguments: range
+                    )
+                    return .commit
+                }
+            }
+        }
+        let seconds = (clock.now - start).secondsDouble
+        let copied = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM calls") ?? 0 }
+        precondition(copied == records.count, "the ceiling run lost calls")
+        withExtendedLifetime(journal) {}
+        return Double(records.count) / seconds
     }
 
     /// Fills a journal (bodies off) spread over the last 24 hours; returns calls per second.

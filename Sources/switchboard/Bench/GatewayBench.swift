@@ -53,116 +53,181 @@ struct GatewayBench: AsyncParsableCommand {
                 durable: !queuedJournal,
                 moderation: !noModeration
             ) { port, key in
-                let direct = Target(
-                    url: "\(fixture.baseURL)/v1/chat/completions",
-                    headers: [("authorization", "Bearer sk-sim-bench")]
-                )
-                let gateway = Target(
-                    url: "http://127.0.0.1:\(port)/v1/chat/completions",
-                    headers: [("authorization", "Bearer \(key)")]
-                )
-                if let cacheOnly {
-                    let cached = Load.body(deterministic: true)
-                    _ = try await Load.closed(gateway, body: cached, connections: 1, seconds: 0.2)
-                    let hits = try await Load.closed(gateway, body: cached, connections: 1, seconds: cacheOnly)
-                    print(
-                        "cache hits: \(hits.latencies.count), p50 \(Self.ms(hits.percentile(0.5))), p99 \(Self.ms(hits.percentile(0.99)))"
+                try await BareProxy.run(upstream: fixture.baseURL, logger: Self.quietLogger) { proxyPort in
+                    let direct = Target(
+                        url: "\(fixture.baseURL)/v1/chat/completions",
+                        headers: [("authorization", "Bearer sk-sim-bench")]
                     )
-                    return
-                }
-                // Warm both paths (connections, caches, the JIT-less first calls).
-                _ = try await Load.closed(direct, body: Load.body(), connections: 8, seconds: 0.5)
-                _ = try await Load.closed(gateway, body: Load.body(), connections: 8, seconds: 0.5)
+                    let gateway = Target(
+                        url: "http://127.0.0.1:\(port)/v1/chat/completions",
+                        headers: [("authorization", "Bearer \(key)")]
+                    )
+                    let proxy = Target(
+                        url: "http://127.0.0.1:\(proxyPort)/v1/chat/completions",
+                        headers: direct.headers
+                    )
+                    if let cacheOnly {
+                        let cached = Load.body(deterministic: true)
+                        _ = try await Load.closed(gateway, body: cached, connections: 1, seconds: 0.2)
+                        let hits = try await Load.closed(gateway, body: cached, connections: 1, seconds: cacheOnly)
+                        print(
+                            "cache hits: \(hits.latencies.count), p50 \(Self.ms(hits.percentile(0.5))), p99 \(Self.ms(hits.percentile(0.99)))"
+                        )
+                        return
+                    }
+                    // Warm both paths (connections, caches, the JIT-less first calls).
+                    _ = try await Load.closed(direct, body: Load.body(), connections: 8, seconds: 0.5)
+                    _ = try await Load.closed(gateway, body: Load.body(), connections: 8, seconds: 0.5)
+                    _ = try await Load.closed(proxy, body: Load.body(), connections: 8, seconds: 0.5)
 
-                let features =
-                    "journal \(queuedJournal ? "queued" : "durable"), moderation \(noModeration ? "off" : "on"), "
-                    + "limits, budgets, metrics"
-                var headlines = Headlines()
-                var table = TextTable([
-                    ("benchmark", .left), ("simulator", .right), ("gateway", .right), ("added", .right),
-                    ("goal", .left),
-                ])
-                for rate in [500, 1_000] {
-                    let alone = try await Load.open(direct, rate: rate, seconds: seconds)
-                    let through = try await Load.open(gateway, rate: rate, seconds: seconds)
-                    for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
-                        let a = alone.percentile(q)
-                        let b = through.percentile(q)
+                    let features =
+                        "journal \(queuedJournal ? "queued" : "durable"), moderation \(noModeration ? "off" : "on"), "
+                        + "limits, budgets, metrics"
+                    var headlines = Headlines()
+                    var table = TextTable([
+                        ("benchmark", .left), ("simulator", .right), ("gateway", .right), ("added", .right),
+                        ("bare proxy", .right), ("proxy added", .right), ("goal", .left),
+                    ])
+                    var floor: [String] = []
+                    for rate in [500, 1_000] {
+                        let alone = try await Load.open(direct, rate: rate, seconds: seconds)
+                        let through = try await Load.open(gateway, rate: rate, seconds: seconds)
+                        let bare = try await Load.open(proxy, rate: rate, seconds: seconds)
+                        for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+                            let a = alone.percentile(q)
+                            let b = through.percentile(q)
+                            let c = bare.percentile(q)
+                            table.add([
+                                "\(rate) req/s \(name) latency", Self.ms(a), Self.ms(b), Self.ms(b - a), Self.ms(c),
+                                Self.ms(c - a), rate == 1_000 && name == "p99" ? "added ≤ 1 ms" : "",
+                            ])
+                        }
+                        if rate == 1_000 {
+                            floor.append(
+                                "added p99 \(Self.ms(bare.percentile(0.99) - alone.percentile(0.99))) at 1,000 req/s"
+                            )
+                        }
+                        let added = through.percentile(0.99) - alone.percentile(0.99)
+                        headlines.add(
+                            Headline(
+                                "gateway",
+                                "added latency at \(Format.count(rate)) req/s",
+                                "p50 \(Self.ms(through.percentile(0.5) - alone.percentile(0.5))), p99 \(Self.ms(added))"
+                                    + (through.failures > 0 ? ", \(through.failures) failed" : ""),
+                                goal: rate == 1_000 ? "p99 ≤ 1 ms" : "–",
+                                met: rate == 1_000 ? added <= 0.001 && through.failures == 0 : nil,
+                                features: features
+                            )
+                        )
                         table.add([
-                            "\(rate) req/s \(name) latency", Self.ms(a), Self.ms(b), Self.ms(b - a),
-                            rate == 1_000 && name == "p99" ? "added ≤ 1 ms" : "",
+                            "\(rate) req/s errors", "\(alone.failures)", "\(through.failures)", "", "\(bare.failures)",
+                            "",
+                            "0",
                         ])
                     }
-                    let added = through.percentile(0.99) - alone.percentile(0.99)
+                    let alone = try await Load.closed(
+                        direct,
+                        body: Load.body(),
+                        connections: connections,
+                        seconds: seconds
+                    )
+                    let through = try await Load.closed(
+                        gateway,
+                        body: Load.body(),
+                        connections: connections,
+                        seconds: seconds
+                    )
+                    let bare = try await Load.closed(
+                        proxy,
+                        body: Load.body(),
+                        connections: connections,
+                        seconds: seconds
+                    )
+                    table.add([
+                        "max throughput (\(connections) connections)", String(format: "%.0f req/s", alone.perSecond),
+                        String(format: "%.0f req/s", through.perSecond),
+                        String(format: "%.2f ×", through.perSecond / max(alone.perSecond, 1)),
+                        String(format: "%.0f req/s", bare.perSecond),
+                        String(format: "%.2f ×", bare.perSecond / max(alone.perSecond, 1)),
+                        "gateway ≥ 5,000 req/s and ≥ 0.5 × simulator",
+                    ])
+                    floor.append(
+                        String(format: "%.0f req/s (%.2f ×)", bare.perSecond, bare.perSecond / max(alone.perSecond, 1))
+                    )
                     headlines.add(
                         Headline(
                             "gateway",
-                            "added latency at \(Format.count(rate)) req/s",
-                            "p50 \(Self.ms(through.percentile(0.5) - alone.percentile(0.5))), p99 \(Self.ms(added))"
-                                + (through.failures > 0 ? ", \(through.failures) failed" : ""),
-                            goal: rate == 1_000 ? "p99 ≤ 1 ms" : "–",
-                            met: rate == 1_000 ? added <= 0.001 && through.failures == 0 : nil,
+                            "maximum throughput, \(connections) connections",
+                            String(
+                                format: "%.0f req/s (%.2f × the simulator's)",
+                                through.perSecond,
+                                through.perSecond / max(alone.perSecond, 1)
+                            ),
+                            goal: "≥ 5,000 req/s, ≥ 0.5 ×",
+                            met: through.perSecond >= 5_000 && through.perSecond >= 0.5 * alone.perSecond,
                             features: features
                         )
                     )
+                    let cached = Load.body(deterministic: true)
+                    _ = try await Load.closed(gateway, body: cached, connections: 1, seconds: 0.2)
+                    let hits = try await Load.closed(gateway, body: cached, connections: 1, seconds: seconds / 2)
+                    // The floor of a cache hit: one request at a time to the simulator, and through the
+                    // bare proxy (the simulator makes its answer up; the gateway finds its answer cached).
+                    let single = try await Load.closed(direct, body: cached, connections: 1, seconds: seconds / 2)
+                    let singleBare = try await Load.closed(proxy, body: cached, connections: 1, seconds: seconds / 2)
+                    let kept = Target(url: "http://127.0.0.1:\(proxyPort)/v1/kept", headers: [])
+                    let singleKept = try await Load.closed(kept, body: cached, connections: 1, seconds: seconds / 2)
+                    for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+                        table.add([
+                            "1 connection \(name): gateway cache hit", Self.ms(single.percentile(q)),
+                            Self.ms(hits.percentile(q)), "", Self.ms(singleBare.percentile(q)), "",
+                            name == "p99" ? "cache hit p99 ≤ 0.5 ms" : "",
+                        ])
+                    }
                     table.add([
-                        "\(rate) req/s errors", "\(alone.failures)", "\(through.failures)", "", "0",
+                        "1 connection: bare server, answer kept", "", "", "",
+                        "p50 \(Self.ms(singleKept.percentile(0.5))) p99 \(Self.ms(singleKept.percentile(0.99)))", "",
+                        "",
                     ])
+                    floor.append("an answer kept in memory, 1 connection, p99 \(Self.ms(singleKept.percentile(0.99)))")
+                    headlines.add(
+                        Headline(
+                            "gateway",
+                            "a cache hit end to end, 1 connection",
+                            "p50 \(Self.ms(hits.percentile(0.5))), p99 \(Self.ms(hits.percentile(0.99)))",
+                            goal: "p99 ≤ 0.5 ms",
+                            met: hits.percentile(0.99) <= 0.0005,
+                            features: features
+                        )
+                    )
+                    headlines.add(
+                        Headline(
+                            "gateway",
+                            "floor: a bare Hummingbird → AsyncHTTPClient proxy",
+                            floor.joined(separator: ", "),
+                            features: "the gateway's two HTTP ends alone: no pipeline, no journal"
+                        )
+                    )
+                    try headlines.save(file)
+                    print(table.rendered, terminator: "")
+                    print(
+                        "features: journal \(queuedJournal ? "queued (not durable)" : "durable") (redacted bodies, FTS, rollups), "
+                            + "local moderation \(noModeration ? "off" : "on"), per-user limits and budgets "
+                            + "(memory state store), exact cache (bypassed: requests without temperature 0), metrics; "
+                            + "load generator, gateway and simulator share this machine's cores; "
+                            + "bare proxy: a Hummingbird route handing each request to AsyncHTTPClient and "
+                            + "the answer back (the floor under the gateway: its two HTTP ends, nothing else)"
+                    )
                 }
-                let alone = try await Load.closed(direct, body: Load.body(), connections: connections, seconds: seconds)
-                let through = try await Load.closed(
-                    gateway,
-                    body: Load.body(),
-                    connections: connections,
-                    seconds: seconds
-                )
-                table.add([
-                    "max throughput (\(connections) connections)", String(format: "%.0f req/s", alone.perSecond),
-                    String(format: "%.0f req/s", through.perSecond),
-                    String(format: "%.2f ×", through.perSecond / max(alone.perSecond, 1)),
-                    "gateway ≥ 5,000 req/s and ≥ 0.5 × simulator",
-                ])
-                headlines.add(
-                    Headline(
-                        "gateway",
-                        "maximum throughput, \(connections) connections",
-                        String(
-                            format: "%.0f req/s (%.2f × the simulator's)",
-                            through.perSecond,
-                            through.perSecond / max(alone.perSecond, 1)
-                        ),
-                        goal: "≥ 5,000 req/s, ≥ 0.5 ×",
-                        met: through.perSecond >= 5_000 && through.perSecond >= 0.5 * alone.perSecond,
-                        features: features
-                    )
-                )
-                let cached = Load.body(deterministic: true)
-                _ = try await Load.closed(gateway, body: cached, connections: 1, seconds: 0.2)
-                let hits = try await Load.closed(gateway, body: cached, connections: 1, seconds: seconds / 2)
-                table.add([
-                    "cache hit end to end (1 connection)", "", "p50 \(Self.ms(hits.percentile(0.5)))",
-                    "p99 \(Self.ms(hits.percentile(0.99)))", "p99 ≤ 0.5 ms",
-                ])
-                headlines.add(
-                    Headline(
-                        "gateway",
-                        "a cache hit end to end, 1 connection",
-                        "p50 \(Self.ms(hits.percentile(0.5))), p99 \(Self.ms(hits.percentile(0.99)))",
-                        goal: "p99 ≤ 0.5 ms",
-                        met: hits.percentile(0.99) <= 0.0005,
-                        features: features
-                    )
-                )
-                try headlines.save(file)
-                print(table.rendered, terminator: "")
-                print(
-                    "features: journal \(queuedJournal ? "queued (not durable)" : "durable") (redacted bodies, FTS, rollups), "
-                        + "local moderation \(noModeration ? "off" : "on"), per-user limits and budgets "
-                        + "(memory state store), exact cache (bypassed: requests without temperature 0), metrics; "
-                        + "load generator, gateway and simulator share this machine's cores"
-                )
             }
         }
+    }
+
+    /// Errors only: the benchmark's own output is its table.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "switchboard.bench")
+        logger.logLevel = .error
+        return logger
     }
 
     static func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
@@ -183,8 +248,7 @@ struct GatewayBench: AsyncParsableCommand {
         configuration.state.backend = .memory
         configuration.limits.defaultUser = .init(rpm: 1 << 30, tpm: 1 << 40, maxOutputTokens: 4096)
         configuration.budgets.defaultUser = .init(hardNanoUSD: 1 << 60, softNanoUSD: 1 << 59)
-        var logger = Logger(label: "switchboard.bench")
-        logger.logLevel = .error
+        let logger = quietLogger
         let writer = JournalWriter(
             journal: try Journal.open(configuration.journal.journalConfiguration),
             logger: logger
