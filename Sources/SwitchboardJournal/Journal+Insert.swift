@@ -124,16 +124,12 @@ extension Journal {
         )
     }
 
-    /// Writes a batch in one transaction: the call rows with their attempts, events and search
-    /// entries, the headroom rows, and the rollups they add to — so rollups always equal the raw
-    /// rows.
+    /// Writes a batch of prepared entries in one transaction: the call rows with their attempts,
+    /// events and search entries, the headroom rows, and the rollups they add to — so rollups
+    /// always equal the raw rows.
     ///
     /// A call whose `request_id` is already journaled is skipped (and not counted twice).
     /// - Returns: the number of call rows inserted.
-    @discardableResult
-    func insert(_ entries: [JournalEntry]) async throws -> Int { try await insert(entries.map(prepare)) }
-
-    /// Writes a batch of prepared entries in one transaction; see ``insert(_:)-([JournalEntry])``.
     @discardableResult
     func insert(_ entries: [PreparedEntry]) async throws -> Int {
         try await pool.writeWithoutTransaction { db in

@@ -8,9 +8,9 @@ import SwitchboardTesting
 /// The floor under any gateway built on this stack: a Hummingbird server whose one route hands
 /// the request body to AsyncHTTPClient and the answer back — the gateway's two HTTP ends and
 /// nothing else (no key, limits, cache, moderation, metrics or journal) — and whose other route,
-/// `/v1/kept`, returns a ~1 KB answer kept in memory: the floor under a cache hit. What it adds to the
-/// simulator's own latency, and the throughput it reaches, bound what the gateway can reach on
-/// the machine the benchmark runs on.
+/// `/v1/kept`, returns a ~1 KB answer kept in memory: the floor under a cache hit. What they add
+/// to the simulator's own latency, and the throughput they reach, bound what the gateway can
+/// reach on the machine the benchmark runs on.
 enum BareProxy {
     /// Runs the proxy on a free loopback port in front of `upstream` (a base URL) while `body`
     /// gets the port.

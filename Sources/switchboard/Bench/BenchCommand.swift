@@ -338,12 +338,15 @@ struct JournalBench: AsyncParsableCommand {
             try db.execute(sql: "CREATE TEMP TABLE staged_calls (n INTEGER PRIMARY KEY, \(callColumns), search)")
             try db.execute(sql: "CREATE TEMP TABLE staged_attempts (n INTEGER, \(attemptColumns))")
             try db.inTransaction {
+                // Staged: n, the columns, and the search text (calls) or n and the columns (attempts).
+                func placeholders(_ columns: String, extra: Int) -> String {
+                    Array(repeating: "?", count: columns.split(separator: ",").count + extra).joined(separator: ", ")
+                }
                 let call = try db.makeStatement(
-                    sql: "INSERT INTO staged_calls VALUES (\(Array(repeating: "?", count: 35).joined(separator: ", ")))"
+                    sql: "INSERT INTO staged_calls VALUES (\(placeholders(callColumns, extra: 2)))"
                 )
                 let attempt = try db.makeStatement(
-                    sql:
-                        "INSERT INTO staged_attempts VALUES (\(Array(repeating: "?", count: 12).joined(separator: ", ")))"
+                    sql: "INSERT INTO staged_attempts VALUES (\(placeholders(attemptColumns, extra: 1)))"
                 )
                 for (n, record) in records.enumerated() {
                     let values: [(any DatabaseValueConvertible)?] = [

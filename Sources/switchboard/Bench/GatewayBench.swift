@@ -75,7 +75,7 @@ struct GatewayBench: AsyncParsableCommand {
                         )
                         return
                     }
-                    // Warm both paths (connections, caches, the JIT-less first calls).
+                    // Warm the three paths (connections, caches, the first calls).
                     _ = try await Load.closed(direct, body: Load.body(), connections: 8, seconds: 0.5)
                     _ = try await Load.closed(gateway, body: Load.body(), connections: 8, seconds: 0.5)
                     _ = try await Load.closed(proxy, body: Load.body(), connections: 8, seconds: 0.5)
