@@ -14,9 +14,9 @@ public enum JournalEntry: Sendable, Equatable {
 /// the task that queues it (``Journal/prepare(_:)``), so that the one writer thread spends its time
 /// in SQLite, many callers redact at once, and a call waiting in the queue holds no secret.
 struct PreparedCall: Sendable {
+    /// What an attempt stores of its texts (the attempt itself, stripped of them, is in
+    /// `record.attempts`, in the same order).
     struct Attempt: Sendable {
-        /// The attempt without its texts, rate-limit headers and key fingerprint.
-        var record: AttemptRecord
         var keyFingerprint: String?
         var errorMessage: String?
         /// The storable rate-limit headers as a JSON object, names lower-cased.
@@ -64,7 +64,6 @@ extension Journal {
             let errorMessage = redacted(call.errorMessage)
             let search = [configuration.storeBodies == .none ? nil : redacted(call.searchText), errorMessage]
                 .compactMap { $0 }
-            let attempts = call.attempts.map(prepare)
             var record = call
             record.requestBody = nil
             record.responseBody = nil
@@ -73,7 +72,7 @@ extension Journal {
             record.moderation = nil
             record.validation = nil
             record.headroom = nil
-            record.attempts = attempts.map(\.record)
+            record.attempts = call.attempts.map(Self.stripped)
             record.events = []
             return .call(
                 PreparedCall(
@@ -85,7 +84,7 @@ extension Journal {
                     requestBody: body(call.requestBody),
                     responseBody: body(call.responseBody),
                     search: search.isEmpty ? nil : search.joined(separator: "\n"),
-                    attempts: attempts,
+                    attempts: call.attempts.map(prepare),
                     events: call.events.map { event in
                         var event = event
                         event.requestID = event.requestID ?? call.requestID
@@ -102,14 +101,18 @@ extension Journal {
         return PreparedEvent(record: record, detail: redactedJSON(event.detail))
     }
 
+    /// An attempt without its texts, rate-limit headers and key fingerprint.
+    private static func stripped(_ attempt: AttemptRecord) -> AttemptRecord {
+        var attempt = attempt
+        attempt.keyFingerprint = nil
+        attempt.errorMessage = nil
+        attempt.rateLimitHeaders = [:]
+        return attempt
+    }
+
     private func prepare(_ attempt: AttemptRecord) -> PreparedCall.Attempt {
         let headers = attempt.rateLimitHeaders.filter { Self.storableHeader($0.key) }
-        var record = attempt
-        record.keyFingerprint = nil
-        record.errorMessage = nil
-        record.rateLimitHeaders = [:]
         return PreparedCall.Attempt(
-            record: record,
             keyFingerprint: attempt.keyFingerprint.map(SecretScanner.redact),
             errorMessage: redacted(attempt.errorMessage),
             headers: headers.isEmpty
@@ -247,7 +250,9 @@ extension Journal {
             search.bind(searchable)
             try search.execute()
         }
-        for attempt in prepared.attempts { try insertAttempt(attempt, requestID: call.requestID, db) }
+        for (attempt, texts) in zip(call.attempts, prepared.attempts) {
+            try insertAttempt(attempt, texts, requestID: call.requestID, db)
+        }
         for event in prepared.events { try insertEvent(event, db) }
         return true
     }
@@ -255,13 +260,18 @@ extension Journal {
     /// The response headers an attempt row may keep: rate-limit and retry families and request
     /// ids. Anything else — `authorization`, `x-api-key`, cookies — is never stored.
     static func storableHeader(_ name: String) -> Bool {
-        let name = name.lowercased()
-        return name.hasPrefix("x-ratelimit-") || name.hasPrefix("anthropic-ratelimit-") || name.hasPrefix("ratelimit-")
-            || name == "retry-after" || name == "retry-after-ms" || name == "x-should-retry" || name == "x-request-id"
-            || name == "request-id"
+        ["x-ratelimit-", "anthropic-ratelimit-", "ratelimit-"].contains { HeaderField.name(name, hasPrefix: $0) }
+            || ["retry-after", "retry-after-ms", "x-should-retry", "x-request-id", "request-id"].contains {
+                HeaderField.sameName(name, $0)
+            }
     }
 
-    private func insertAttempt(_ prepared: PreparedCall.Attempt, requestID: String, _ db: Database) throws {
+    private func insertAttempt(
+        _ attempt: AttemptRecord,
+        _ prepared: PreparedCall.Attempt,
+        requestID: String,
+        _ db: Database
+    ) throws {
         var row = RawStatement(
             try db.cachedStatement(
                 sql: """
@@ -272,7 +282,6 @@ extension Journal {
             ),
             in: db
         )
-        let attempt = prepared.record
         row.bind(requestID)
         row.bind(attempt.number)
         row.bind(attempt.provider)

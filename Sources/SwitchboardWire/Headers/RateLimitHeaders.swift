@@ -67,24 +67,24 @@ public struct HeaderField: Sendable, Equatable {
         while true {
             switch (left.next(), right.next()) {
             case (nil, nil): return true
-            case (let a?, let b?):
-                if a != b && (a | 0x20) != (b | 0x20) { return false }
-                if a != b && !((a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A) { return false }
+            case (let a?, let b?): if !sameByte(a, b) { return false }
             default: return false
             }
         }
     }
-}
 
-extension HeaderField {
-    /// Whether `name` begins with `prefix` (written in lower case), ignoring ASCII case.
+    /// Whether `name` begins with `prefix`, ignoring ASCII case.
     public static func name(_ name: String, hasPrefix prefix: String) -> Bool {
         var name = name.utf8.makeIterator()
         for expected in prefix.utf8 {
-            guard let byte = name.next() else { return false }
-            if byte != expected && !(byte >= 0x41 && byte <= 0x5A && byte | 0x20 == expected) { return false }
+            guard let byte = name.next(), sameByte(byte, expected) else { return false }
         }
         return true
+    }
+
+    /// Two bytes of header names, equal ignoring the case of ASCII letters.
+    private static func sameByte(_ a: UInt8, _ b: UInt8) -> Bool {
+        a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A)
     }
 }
 

@@ -316,7 +316,7 @@ struct JournalBench: AsyncParsableCommand {
     /// per transaction, with the writer's settings. No Swift runs per row, nothing is redacted and
     /// no rollup is kept, so the writer cannot beat it on this machine.
     static func sqliteCeiling(_ records: [CallRecord], path: String) throws -> Double {
-        let journal = try Journal.open(JournalConfiguration(path: path))
+        _ = try Journal.open(JournalConfiguration(path: path))  // the schema
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000")
@@ -363,14 +363,18 @@ struct JournalBench: AsyncParsableCommand {
                     ]
                     try call.execute(arguments: StatementArguments(values))
                     for attemptRecord in record.attempts {
-                        let headers = attemptRecord.rateLimitHeaders.sorted { $0.key < $1.key }
-                            .map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
+                        let headers = JSONValue.object(
+                            JSONObject(
+                                uniqueKeysWithValues: attemptRecord.rateLimitHeaders.sorted { $0.key < $1.key }
+                                    .map { ($0.key, .string($0.value)) }
+                            )
+                        ).serialized()
                         let values: [(any DatabaseValueConvertible)?] = [
                             n, record.requestID, attemptRecord.number, attemptRecord.provider, attemptRecord.model,
                             attemptRecord.keyFingerprint,
                             unixMilliseconds(attemptRecord.startedAt), attemptRecord.httpStatus,
                             attemptRecord.errorClass,
-                            attemptRecord.backoffMilliseconds, attemptRecord.latencyMilliseconds, "{\(headers)}",
+                            attemptRecord.backoffMilliseconds, attemptRecord.latencyMilliseconds, headers,
                         ]
                         try attempt.execute(arguments: StatementArguments(values))
                     }
@@ -411,7 +415,6 @@ struct JournalBench: AsyncParsableCommand {
         let seconds = (clock.now - start).secondsDouble
         let copied = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM calls") ?? 0 }
         precondition(copied == records.count, "the ceiling run lost calls")
-        withExtendedLifetime(journal) {}
         return Double(records.count) / seconds
     }
 
