@@ -38,7 +38,7 @@ public final class Journal: Sendable {
         let queue = try checkpointer.withLock { queue in
             if let queue { return queue }
             var database = Configuration()
-            database.busyMode = .callback(Self.busyWait(limit: configuration.busyTimeout))
+            database.busyMode = .callback(SQLiteLocks.busyWait(limit: configuration.busyTimeout))
             database.label = "switchboard.journal.checkpoint"
             let opened = try DatabaseQueue(path: path, configuration: database)
             queue = opened
@@ -88,7 +88,7 @@ public final class Journal: Sendable {
         let path = configuration.path
         try createIfMissing(path: path, group: configuration.group)
         var database = Configuration()
-        database.busyMode = .callback(Self.busyWait(limit: configuration.busyTimeout))
+        database.busyMode = .callback(SQLiteLocks.busyWait(limit: configuration.busyTimeout))
         database.label = "switchboard.journal"
         let maximumPageCount = configuration.maximumPageCount
         database.prepareDatabase { db in
@@ -102,18 +102,29 @@ public final class Journal: Sendable {
         }
         let pool: DatabasePool
         do {
-            try prepareNewFile(path: path)
-            pool = try DatabasePool(path: path, configuration: database)
-            let migrator = JournalSchema.migrator
-            if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) {
-                throw JournalError(
-                    .newerSchema,
-                    path: path,
-                    "the journal \(path) was written by a newer Switchboard (its schema is newer than version "
-                        + "\(JournalSchema.version)); upgrade this switchboard, or point journal.path at another file"
-                )
+            // Writers starting together on a new file race to set it up.
+            pool = try SQLiteLocks.retryingWhileBusy(for: configuration.busyTimeout) {
+                try prepareNewFile(path: path)
+                let pool = try DatabasePool(path: path, configuration: database)
+                let migrator = JournalSchema.migrator
+                if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) {
+                    throw JournalError(
+                        .newerSchema,
+                        path: path,
+                        "the journal \(path) was written by a newer Switchboard (its schema is newer than version "
+                            + "\(JournalSchema.version)); upgrade this switchboard, or point journal.path at another file"
+                    )
+                }
+                do {
+                    try migrator.migrate(pool)
+                } catch {
+                    // GRDB reads which migrations are applied before it takes the write lock, so
+                    // of two processes migrating a new file at once, the second fails on tables the
+                    // first has just made: the file is migrated all the same.
+                    guard try pool.read(migrator.hasCompletedMigrations) else { throw error }
+                }
+                return pool
             }
-            try migrator.migrate(pool)
         } catch {
             throw JournalError.classify(error, path: path, during: "open")
         }
@@ -140,21 +151,6 @@ public final class Journal: Sendable {
 
     /// What a WAL file is cut back to when it starts over: 64 MiB.
     static let walSizeLimit = 64 << 20
-
-    /// Waits for another process's write lock by polling every 1–3 ms (jittered) until `limit`.
-    ///
-    /// SQLite's own busy timeout sleeps up to 100 ms between tries, so a process that just
-    /// committed and starts its next transaction at once keeps winning the lock while the others
-    /// sleep; with many writers that starves some of them past any timeout. Short jittered polls
-    /// make the lock go round.
-    static func busyWait(limit: Duration) -> Database.BusyCallback {
-        let tries = max(1, Int(limit.millisecondsDouble / 2))
-        return { numberOfTries in
-            guard numberOfTries < tries else { return false }
-            usleep(UInt32.random(in: 1_000...3_000))
-            return true
-        }
-    }
 
     /// Creates the file with the journal's permissions before SQLite opens it: SQLite gives the
     /// `-wal` and `-shm` files the database file's mode, so they are protected the same way.

@@ -1,6 +1,7 @@
 import Foundation
 import SwitchboardCore
 import SwitchboardTesting
+import Synchronization
 import Testing
 
 struct StateStoreTests {
@@ -31,6 +32,23 @@ struct StateStoreTests {
         // Setting nil deletes.
         try await second.update("counter", as: Counter.self) { $0 = nil }
         #expect(try await first.values(["counter"], as: Counter.self).isEmpty)
+    }
+
+    /// Processes starting together (two gateways, a CLI beside them) open one new file at the same
+    /// moment: switching it to WAL takes a lock that SQLite refuses at once, without waiting, to
+    /// whoever loses the race.
+    @Test func openersRacingOnANewFileAllOpenIt() throws {
+        let directory = try temporaryDirectory()
+        for round in 0..<20 {
+            let path = directory + "/state-\(round).sqlite"
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                do { _ = try SQLiteStateStore(path: path) } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+        }
     }
 
     @Test func aStateStoreThatCannotBeOpenedSaysWhatToDo() throws {

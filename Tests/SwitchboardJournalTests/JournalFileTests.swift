@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SwitchboardJournal
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -58,6 +59,27 @@ struct JournalFileTests {
         try await sql(second.path).read { db throws in
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM calls") == 2)
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") == 1)
+        }
+    }
+
+    /// Writers starting together create the file, give it its page size, switch it to WAL and
+    /// migrate it at the same moment: SQLite refuses the first two at once, without waiting, to
+    /// whoever loses the race, and the later migrators find the tables already made.
+    @Test func writersRacingOnANewJournalAllOpenIt() throws {
+        let directory = try temporaryDirectory()
+        for round in 0..<20 {
+            let configuration = journalConfiguration(directory, name: "journal-\(round).sqlite")
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                do { _ = try Journal.open(configuration) } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            try sql(configuration.path).read { db throws in
+                #expect(try Int.fetchOne(db, sql: "PRAGMA page_size") == Journal.pageSize)
+                #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") == 1)
+            }
         }
     }
 

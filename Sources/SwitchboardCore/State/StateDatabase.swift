@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SwitchboardJournal
 
 /// The state database file every process on a host shares (`state.sqlite_path`): the state
 /// store's table, the exact cache's and the virtual keys'.
@@ -21,16 +22,19 @@ enum StateDatabase {
         if synchronousOff {
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = OFF") }
         }
-        let existed = FileManager.default.fileExists(atPath: path)
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        if !existed { chmod(path, 0o600) }
-        // WAL cannot be switched on inside a transaction.
-        try queue.writeWithoutTransaction { db in
-            if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
+        // Processes starting together on a new file race to switch it to WAL.
+        return try SQLiteLocks.retryingWhileBusy(for: busyTimeout) {
+            let existed = FileManager.default.fileExists(atPath: path)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            if !existed { chmod(path, 0o600) }
+            // WAL cannot be switched on inside a transaction.
+            try queue.writeWithoutTransaction { db in
+                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                }
             }
+            try queue.write { db in try db.execute(sql: table) }
+            return queue
         }
-        try queue.write { db in try db.execute(sql: table) }
-        return queue
     }
 }
