@@ -111,7 +111,7 @@ extension Journal {
     }
 
     private func prepare(_ attempt: AttemptRecord) -> PreparedCall.Attempt {
-        let headers = attempt.rateLimitHeaders.filter { Self.storableHeader($0.key) }
+        let headers = attempt.rateLimitHeaders.filter { HeaderField.keptWithAttempt($0.key) }
         return PreparedCall.Attempt(
             keyFingerprint: attempt.keyFingerprint.map(SecretScanner.redact),
             errorMessage: redacted(attempt.errorMessage),
@@ -255,15 +255,6 @@ extension Journal {
         }
         for event in prepared.events { try insertEvent(event, db) }
         return true
-    }
-
-    /// The response headers an attempt row may keep: rate-limit and retry families and request
-    /// ids. Anything else — `authorization`, `x-api-key`, cookies — is never stored.
-    static func storableHeader(_ name: String) -> Bool {
-        ["x-ratelimit-", "anthropic-ratelimit-", "ratelimit-"].contains { HeaderField.name(name, hasPrefix: $0) }
-            || ["retry-after", "retry-after-ms", "x-should-retry", "x-request-id", "request-id"].contains {
-                HeaderField.sameName(name, $0)
-            }
     }
 
     private func insertAttempt(

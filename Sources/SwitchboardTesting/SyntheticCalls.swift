@@ -94,7 +94,10 @@ public struct SyntheticCalls: Sendable {
                     errorClass: last && outcome == .ok ? nil : "rate_limit_exceeded",
                     backoffMilliseconds: number == 0 ? 0 : 250,
                     latencyMilliseconds: latency / Double(attemptCount),
-                    rateLimitHeaders: ["x-ratelimit-remaining-requests": "41"]
+                    rateLimitHeaders: [
+                        "x-ratelimit-remaining-requests": "41",
+                        provider == "anthropic" ? "request-id" : "x-request-id": "req_up\(index)x\(number + 1)",
+                    ]
                 )
             )
         }

@@ -34,12 +34,14 @@ struct JournalCommandTests {
         #expect(result.status == 0)
         #expect(result.output.hasPrefix("call \(call.requestID)  ok 200"))
         #expect(result.output.contains("attempts\n  #1"))
+        let providerID = try #require(try reader.call(requestID: call.requestID)?.attempts.first?.providerRequestID)
+        #expect(result.output.contains("provider id \(providerID)"))
         #expect(result.output.contains("refund window"))
         let json = try JSONValue.parse(
             try await switchboard(["journal", "show", call.requestID, "--json", "--journal", path]).output
         )
         #expect(json["request_id"]?.stringValue == call.requestID)
-        #expect(json["attempts_detail"]?.arrayValue?.isEmpty == false)
+        #expect(json["attempts_detail"]?[0]?["provider_request_id"]?.stringValue == providerID)
         let missing = try await switchboard(["journal", "show", "req_nope", "--journal", path])
         #expect(missing.status != 0)
         #expect(missing.errors.contains("no call req_nope"))

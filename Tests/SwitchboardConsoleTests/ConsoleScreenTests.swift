@@ -116,6 +116,12 @@ import Testing
         let detail = app.frame(width: 120, height: 40).text
         #expect(detail.contains("Call \(first.requestID)"))
         #expect(detail.contains("─ Attempts") && detail.contains("─ Cost") && detail.contains("─ Request"))
+        // Each attempt names the provider's own id of it, for its support.
+        let attempts = try #require(try reader.call(requestID: first.requestID)).attempts
+        #expect(!attempts.isEmpty)
+        for attempt in attempts {
+            #expect(detail.contains("provider id \(try #require(attempt.providerRequestID))"))
+        }
         app.handle(.escape)
         #expect(app.screen == .overview)
         app.handle(.character("c"))

@@ -171,6 +171,13 @@ import Testing
         #expect(detail.summary.fellBack)
         #expect(detail.summary.provider == "anthropic")
         #expect(detail.attempts.map(\.provider) == ["openai", "openai", "openai", "anthropic"])
+        // Each attempt keeps the provider's own id of it (OpenAI's x-request-id, Anthropic's
+        // request-id), not the gateway's, and none of the provider's other headers.
+        let ids = detail.attempts.compactMap(\.providerRequestID)
+        #expect(ids.count == 4 && Set(ids).count == 4 && !ids.contains(requestID))
+        #expect(detail.attempts[0].rateLimitHeaders["x-request-id"] == ids[0])
+        #expect(detail.attempts[3].rateLimitHeaders["request-id"] == ids[3])
+        #expect(!detail.attempts.contains { $0.rateLimitHeaders.keys.contains { $0.contains("organization") } })
         let hop = try #require(detail.events.first { $0.kind == "fallback" })
         #expect(hop.detail?["from"]?.stringValue == "openai/gpt-4o-mini")
         #expect(hop.detail?["to"]?.stringValue == "anthropic/claude-haiku-4-5")

@@ -152,9 +152,11 @@ struct CallDetailView {
             if let retryAfter = attempt.retryAfterMilliseconds {
                 spans.append(Span("Retry-After \(Format.milliseconds(retryAfter)) ", .rateLimited))
             }
-            if let message = attempt.errorMessage { spans.append(Span(message, .dim)) }
+            if let message = attempt.errorMessage { spans.append(Span(message + " ", .dim)) }
+            if let id = attempt.providerRequestID { spans.append(Span("provider id \(id)", .dim)) }
             lines.append(spans)
-            let limits = attempt.rateLimitHeaders.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            let limits = attempt.rateLimitHeaders.filter { !$0.key.hasSuffix("request-id") }.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value)" }
             if !limits.isEmpty { wrap(limits.joined(separator: " "), indent: "      ", role: .dim) }
         }
         if !detail.events.isEmpty {

@@ -692,17 +692,12 @@ extension Pipeline {
         }
     }
 
-    /// The rate-limit and retry headers of an answer, by lower-cased name, for the attempt's row.
+    /// The rate-limit, retry and request-id headers of an answer, by lower-cased name, for the
+    /// attempt's row.
     static func rateLimitHeaderFields(_ head: ResponseHead) -> [String: String] {
         var fields: [String: String] = [:]
-        for field in head.headers {
-            let name = field.name
-            if HeaderField.name(name, hasPrefix: "x-ratelimit-")
-                || HeaderField.name(name, hasPrefix: "anthropic-ratelimit-")
-                || field.hasName("retry-after") || field.hasName("retry-after-ms") || field.hasName("x-should-retry")
-            {
-                fields[name.lowercased()] = field.value
-            }
+        for field in head.headers where HeaderField.keptWithAttempt(field.name) {
+            fields[field.name.lowercased()] = field.value
         }
         return fields
     }

@@ -76,6 +76,7 @@ extension CallDetail {
                 entry.set("http_status", attempt.httpStatus)
                 entry.set("error_class", attempt.errorClass)
                 entry.set("error_message", attempt.errorMessage)
+                entry.set("provider_request_id", attempt.providerRequestID)
                 entry["backoff_ms"] = .double(attempt.backoffMilliseconds)
                 entry.set("retry_after_ms", attempt.retryAfterMilliseconds)
                 entry.set("latency_ms", attempt.latencyMilliseconds)

@@ -219,8 +219,12 @@ public struct AttemptRecord: Sendable, Equatable {
     /// What the previous answer advertised in `retry-after-ms` / `retry-after`.
     public var retryAfterMilliseconds: Double?
     public var latencyMilliseconds: Double?
-    /// The rate-limit and retry headers the provider sent, by lower-cased name.
+    /// The rate-limit, retry and request-id headers the provider sent, by lower-cased name (the
+    /// families of ``HeaderField/keptWithAttempt(_:)``; the journal stores no other).
     public var rateLimitHeaders: [String: String]
+    /// The provider's own id of this request (`x-request-id`, Anthropic's `request-id`): what its
+    /// support asks for about a failure.
+    public var providerRequestID: String? { rateLimitHeaders["x-request-id"] ?? rateLimitHeaders["request-id"] }
     /// Those headers as the pipeline read them, for the gateway's metrics. Not journaled (the
     /// headers are), so nil in records read back, and not compared: it only repeats the headers.
     public var rateLimits: RateLimitSnapshot? {

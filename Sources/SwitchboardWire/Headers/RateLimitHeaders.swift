@@ -82,6 +82,18 @@ public struct HeaderField: Sendable, Equatable {
         return true
     }
 
+    /// Whether a provider's response header is kept with the attempt it answered: the rate-limit
+    /// families (`x-ratelimit-*`, `anthropic-ratelimit-*`, the IETF draft's `ratelimit-*`), the
+    /// retry advice (`retry-after`, `retry-after-ms`, `x-should-retry`) and the provider's request
+    /// id (`x-request-id`, Anthropic's `request-id`), which its support asks for. Nothing else —
+    /// no cookie, no authorization, no organization — is ever kept.
+    public static func keptWithAttempt(_ name: String) -> Bool {
+        Self.keptPrefixes.contains { Self.name(name, hasPrefix: $0) } || Self.keptNames.contains { sameName(name, $0) }
+    }
+
+    private static let keptPrefixes = ["x-ratelimit-", "anthropic-ratelimit-", "ratelimit-"]
+    private static let keptNames = ["retry-after", "retry-after-ms", "x-should-retry", "x-request-id", "request-id"]
+
     /// Two bytes of header names, equal ignoring the case of ASCII letters.
     private static func sameByte(_ a: UInt8, _ b: UInt8) -> Bool {
         a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7A)

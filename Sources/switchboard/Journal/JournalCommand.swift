@@ -163,7 +163,7 @@ struct ShowCommand: ParsableCommand {
             for attempt in detail.attempts {
                 let status = attempt.httpStatus.map(String.init) ?? attempt.errorClass ?? "-"
                 print(
-                    "  #\(attempt.number) \(Format.timestamp(attempt.startedAt))  \(attempt.provider)/\(attempt.model)  \(status)  \(Format.milliseconds(attempt.latencyMilliseconds))  waited \(Format.milliseconds(attempt.backoffMilliseconds))\(attempt.retryAfterMilliseconds.map { "  retry-after \(Format.milliseconds($0))" } ?? "")"
+                    "  #\(attempt.number) \(Format.timestamp(attempt.startedAt))  \(attempt.provider)/\(attempt.model)  \(status)  \(Format.milliseconds(attempt.latencyMilliseconds))  waited \(Format.milliseconds(attempt.backoffMilliseconds))\(attempt.retryAfterMilliseconds.map { "  retry-after \(Format.milliseconds($0))" } ?? "")\(attempt.providerRequestID.map { "  provider id \($0)" } ?? "")"
                 )
             }
         }
