@@ -404,7 +404,8 @@ public final class ConsoleApp {
             theme = Theme.named(next) ?? .mono
             onTheme?(theme)
         case .filter:
-            prompt = ("/", query?.text ?? "")
+            // Ready for one more term.
+            prompt = ("/", query.map { $0.text + " " } ?? "")
         case .command:
             prompt = (":", "")
         case .session:
@@ -625,8 +626,15 @@ public final class ConsoleApp {
                 session.map { "session \($0), in order" }
                 ?? [query.map { "filter \($0.text)" }, sort == .newest ? nil : sort.label].compactMap { $0 }
                 .joined(separator: " · ").nilIfEmpty
-            CallsView(calls: calls, selected: selected, glyphs: glyphs, frozen: frozen, scope: scope)
-                .render(into: &buffer, top: 2)
+            CallsView(
+                calls: calls,
+                selected: selected,
+                glyphs: glyphs,
+                frozen: frozen,
+                scope: scope,
+                filtered: session == nil && query != nil
+            )
+            .render(into: &buffer, top: 2)
         case .playground:
             // The editors' insides, less the column kept for the cursor (as PlaygroundView draws).
             editorWidth = max(2, width - 5)

@@ -159,6 +159,13 @@ import Testing
         #expect(screen.contains("\(expected.count) calls"))
         let rows = screen.split(separator: "\n").filter { $0.contains("req_syn") }
         #expect(!rows.isEmpty && rows.allSatisfy { $0.contains(" ok ") && $0.contains(user) })
+        // `/` again edits the filter, ready for one more term after a space.
+        app.handle(.character("/"))
+        for character in "model:no-such-model" { app.handle(.character(character)) }
+        #expect(app.frame(width: 120, height: 30).text.contains("/user:\(user) status:ok model:no-such-model▏"))
+        app.handle(.enter)
+        let empty = app.frame(width: 160, height: 48).text
+        #expect(empty.contains("no call matches this filter") && !empty.contains("no calls in the journal"))
         app.applyFilter("colour:red")
         #expect(app.frame(width: 160, height: 48).text.contains("unknown filter 'colour:'"))
     }

@@ -262,6 +262,38 @@ import Testing
         #expect(body["error"]?["type"]?.stringValue == "invalid_request_error")
     }
 
+    /// A provider bills what it accepted: an answer cut short is billed for what came, a refusal
+    /// with an error status (4xx, 5xx) for nothing, however many attempts there were.
+    @Test(arguments: [false, true])
+    func attemptsTheProviderRefusedCostNothing(streaming: Bool) async throws {
+        let clock = ManualClock()
+        let run = try await withPipeline(
+            clock: clock,
+            configure: {
+                $0.resilience.retry.maxAttempts = 2
+                $0.routes["default"]?.targets.removeLast()
+            }
+        ) { bench in
+            bench.simulator.enqueue([.status(503), .status(429)], provider: .openAI)
+            let context = CallContext(userID: "ada")
+            await #expect(throws: (any Error).self) {
+                try await clock.autoAdvancing {
+                    if streaming {
+                        for try await _ in bench.pipeline.stream(openAIRequest(), context: context) {}
+                    } else {
+                        _ = try await bench.pipeline.chat(openAIRequest(), context: context)
+                    }
+                }
+            }
+            #expect(bench.simulator.stats.snapshot.requests == 2)
+            return context.requestID
+        }
+        let detail = try #require(try run.journal.call(requestID: run.value))
+        #expect(detail.attempts.map(\.httpStatus) == [503, 429])
+        #expect(detail.summary.tokens == TokenCounts())
+        #expect(detail.summary.costNanoUSD == 0)
+    }
+
     @Test func aModelNoRouteOrProviderServesIsRefusedBeforeAnyProviderIsCalled() async throws {
         let run = try await withPipeline { bench in
             do {

@@ -10,6 +10,8 @@ struct CallsView {
     var frozen: Bool
     /// The filter or session shown, if any.
     var scope: String?
+    /// Whether a `/` filter narrows the list.
+    var filtered = false
 
     func render(into buffer: inout CellBuffer, top: Int) {
         let width = buffer.width
@@ -70,7 +72,9 @@ struct CallsView {
         }
         if calls.isEmpty {
             buffer.put(
-                "no calls in the journal yet",
+                filtered
+                    ? "no call matches this filter · / edits it, and an empty filter shows every call"
+                    : "no calls in the journal yet",
                 x: inner.x + 1,
                 y: inner.y + 1,
                 role: .dim,
@@ -152,8 +156,9 @@ struct CallDetailView {
             if let retryAfter = attempt.retryAfterMilliseconds {
                 spans.append(Span("Retry-After \(Format.milliseconds(retryAfter)) ", .rateLimited))
             }
-            if let message = attempt.errorMessage { spans.append(Span(message + " ", .dim)) }
-            if let id = attempt.providerRequestID { spans.append(Span("provider id \(id)", .dim)) }
+            // The id before the message, which may run past the edge.
+            if let id = attempt.providerRequestID { spans.append(Span("provider id \(id) ", .dim)) }
+            if let message = attempt.errorMessage { spans.append(Span(message, .dim)) }
             lines.append(spans)
             let limits = attempt.rateLimitHeaders.filter { !$0.key.hasSuffix("request-id") }.sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value)" }

@@ -119,9 +119,13 @@ struct CallInProgress<D: Dialect> {
         )
     }
 
-    /// The tokens to journal and bill: none when no provider was reached.
+    /// The tokens to journal and bill: none when no provider was reached, or when the last one
+    /// refused the request (an error status, or nothing at all before the connection failed):
+    /// providers bill what they accepted. An answer cut short is billed for what came.
     var tokens: TokenCounts {
-        attempts.isEmpty ? TokenCounts() : tally.journaledTokens(estimate: estimate) + earlierTokens
+        guard let last = attempts.last else { return TokenCounts() }
+        let accepted = last.httpStatus.map { (200..<300).contains($0) } ?? false
+        return (accepted || tally.began ? tally.journaledTokens(estimate: estimate) : tally.tokens) + earlierTokens
     }
 
     /// What the call cost in nano-dollars: 0 when no provider was reached, `nil` when the model

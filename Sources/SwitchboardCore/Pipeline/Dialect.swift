@@ -301,6 +301,9 @@ struct AnswerTally: Sendable {
     /// The answer called tools.
     var usedTools = false
 
+    /// Some of the answer has arrived: its first event, a token or its usage.
+    var began: Bool { model != nil || sawToken || usageReported }
+
     init() {}
 
     init(_ answer: UpstreamAnswer) {
