@@ -5,6 +5,7 @@ import SwitchboardCore
 import SwitchboardJournal
 import SwitchboardTesting
 import SwitchboardWire
+import Synchronization
 import Testing
 
 /// The console drawn headless from a fixture journal: values on screen are checked against what
@@ -272,6 +273,65 @@ import Testing
         app.handle(.escape)
         app.handle(.escape)
         #expect(app.screen == .overview)
+    }
+
+    @Test func anOpenCircuitSaysHowItOpenedAndWhenItProbes() async throws {
+        let directory = try temporaryDirectory()
+        let path = "\(directory)/journal.sqlite"
+        let now = Date(timeIntervalSince1970: 1_795_950_000)
+        var generator = SyntheticCalls(
+            count: 2,
+            seed: 5,
+            options: .init(start: now.addingTimeInterval(-60), span: .seconds(10))
+        )
+        let records = [generator.next(), generator.next()]
+        var first = try #require(records[0])
+        var second = try #require(records[1])
+        first.events = [
+            EventRecord(
+                at: now.addingTimeInterval(-1),
+                requestID: first.requestID,
+                kind: "breaker",
+                scope: "openai/gpt-4.1",
+                detail: [
+                    "from": "closed", "to": "open", "calls": 16, "failures": 8,
+                    "probe_at": .string(RFC3339.format(now.addingTimeInterval(14))),
+                ]
+            )
+        ]
+        second.events = [
+            EventRecord(
+                at: now.addingTimeInterval(-2),
+                requestID: second.requestID,
+                kind: "breaker",
+                scope: "anthropic/claude-sonnet-4-5",
+                detail: ["from": "open", "to": "half_open", "calls": 0, "failures": 0]
+            )
+        ]
+        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            for record in [first, second] { await writer.submit(.call(record)) }
+            writer.finish()
+            try await group.waitForAll()
+        }
+        let clock = Mutex(now)
+        let app = ConsoleApp(
+            journal: ConsoleJournal(path: path),
+            configuration: SwitchboardConfiguration(),
+            theme: .dark,
+            ascii: false,
+            window: .fifteenMinutes,
+            now: { clock.withLock { $0 } }
+        )
+        app.reload()
+        var screen = app.frame(width: 160, height: 48).text
+        #expect(screen.contains("circuit OPEN (8 of 16 failed) · probe in 14s"))
+        #expect(screen.contains("circuit HALF-OPEN · probing since"))
+        clock.withLock { $0 = now.addingTimeInterval(20) }
+        app.reload()
+        screen = app.frame(width: 160, height: 48).text
+        #expect(screen.contains("circuit OPEN (8 of 16 failed) · probe due"))
     }
 
     @Test func aMissingJournalIsReportedAndThePanesComeBackWhenItExists() async throws {

@@ -27,8 +27,17 @@ struct CircuitBreakerTests {
                 settings: settings
             )
         }
-        #expect(transition == CircuitBreaker.Transition(from: .closed, to: .open, calls: 10, failures: 5))
         let opened = start.addingTimeInterval(9)
+        #expect(
+            transition
+                == CircuitBreaker.Transition(
+                    from: .closed,
+                    to: .open,
+                    calls: 10,
+                    failures: 5,
+                    probeAt: opened.addingTimeInterval(15)
+                )
+        )
         #expect(breaker.permit(now: opened.addingTimeInterval(14.9), settings: settings).allowed == false)
         #expect(breaker.retryAfter(now: opened.addingTimeInterval(5)) == .seconds(10))
         let probe = breaker.permit(now: opened.addingTimeInterval(15), settings: settings)
@@ -45,7 +54,8 @@ struct CircuitBreakerTests {
         }
         #expect(breaker.phase == .open)
         _ = breaker.permit(now: start.addingTimeInterval(20), settings: settings)
-        #expect(breaker.record(failed: true, now: start.addingTimeInterval(21), settings: settings)?.to == .open)
+        let reopened = breaker.record(failed: true, now: start.addingTimeInterval(21), settings: settings)
+        #expect(reopened?.to == .open && reopened?.probeAt == start.addingTimeInterval(36))
         #expect(breaker.permit(now: start.addingTimeInterval(35), settings: settings).allowed == false)
         #expect(breaker.permit(now: start.addingTimeInterval(36), settings: settings).allowed)
         #expect(

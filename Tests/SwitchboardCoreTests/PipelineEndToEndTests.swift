@@ -453,7 +453,13 @@ import Testing
         let third = try #require(try reader.call(requestID: requestIDs[2]))
         #expect(first.attempts.map(\.provider) == ["openai", "openai", "anthropic"])
         // The fourth failure opens the circuit; the third call goes straight to Anthropic.
-        #expect(second.events.contains { $0.kind == "breaker" && $0.detail?["to"]?.stringValue == "open" })
+        let opened = try #require(
+            second.events.first { $0.kind == "breaker" && $0.detail?["to"]?.stringValue == "open" }
+        )
+        // It says when it lets a probe through: `open_for` (15 s) after it opened, to the second.
+        let probeAt = try #require(opened.detail?["probe_at"]?.stringValue.flatMap(RFC3339.parse))
+        #expect(abs(probeAt.timeIntervalSince(opened.at) - 15) < 1)
+        #expect(opened.detail?["failures"]?.intValue == 4)
         #expect(third.attempts.map(\.provider) == ["anthropic"])
         #expect(third.summary.provider == "anthropic")
     }

@@ -63,6 +63,11 @@ public struct OverviewSnapshot: Sendable {
         public var target: String
         public var state: String
         public var at: Date
+        /// The calls and failures in the breaker's window when it opened.
+        public var calls: Int?
+        public var failures: Int?
+        /// When an open circuit lets a probe through.
+        public var probeAt: Date?
     }
 
     public var window: ConsoleWindow
@@ -227,9 +232,15 @@ extension OverviewSnapshot {
 
         var circuits: [String: Circuit] = [:]
         for event in try reader.events(since: from, kinds: ["breaker"], limit: 500) {
-            let state = event.detail?["to"]?.stringValue ?? "?"
             if let known = circuits[event.scope], known.at > event.at { continue }
-            circuits[event.scope] = Circuit(target: event.scope, state: state, at: event.at)
+            circuits[event.scope] = Circuit(
+                target: event.scope,
+                state: event.detail?["to"]?.stringValue ?? "?",
+                at: event.at,
+                calls: event.detail?["calls"]?.intValue,
+                failures: event.detail?["failures"]?.intValue,
+                probeAt: event.detail?["probe_at"]?.stringValue.flatMap(RFC3339.parse)
+            )
         }
         return OverviewSnapshot(
             window: window,

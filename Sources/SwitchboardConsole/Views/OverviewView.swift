@@ -249,10 +249,7 @@ struct OverviewView {
         for circuit in snapshot.circuits {
             rows.append([
                 column(circuit.target, name, .heading),
-                Span(
-                    "circuit \(circuit.state.uppercased().replacingOccurrences(of: "_", with: "-")) since \(Format.clock(circuit.at))",
-                    circuit.state == "open" ? .crit : .warn
-                ),
+                Span(Self.circuitText(circuit, now: snapshot.at), circuit.state == "open" ? .crit : .warn),
             ])
         }
         for row in snapshot.headroom.sorted(by: { ($0.provider, $0.model) < ($1.provider, $1.model) }) {
@@ -325,6 +322,24 @@ struct OverviewView {
     }
 
     /// The short label and role of a failed call: its HTTP status, or what refused it.
+    /// `circuit OPEN (8 of 16 failed) · probe in 14s` (or `probe due`: the next call probes),
+    /// `circuit HALF-OPEN · probing since 12:04:31`.
+    static func circuitText(_ circuit: OverviewSnapshot.Circuit, now: Date) -> String {
+        switch circuit.state {
+        case "open":
+            var text = "circuit OPEN"
+            if let calls = circuit.calls, let failures = circuit.failures, calls > 0 {
+                text += " (\(failures) of \(calls) failed)"
+            }
+            guard let probeAt = circuit.probeAt else { return text + " since \(Format.clock(circuit.at))" }
+            return text + (probeAt > now ? " · probe in \(Format.until(probeAt, from: now))" : " · probe due")
+        case "half_open":
+            return "circuit HALF-OPEN · probing since \(Format.clock(circuit.at))"
+        default:
+            return "circuit \(circuit.state.uppercased()) since \(Format.clock(circuit.at))"
+        }
+    }
+
     static func label(_ call: CallSummary) -> (String, Role) {
         switch call.outcome {
         case "blocked": return ("BLK", .blocked)

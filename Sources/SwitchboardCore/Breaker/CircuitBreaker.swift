@@ -23,12 +23,15 @@ public struct CircuitBreaker: Sendable, Equatable, Codable {
         /// Calls and failures in the window when it opened.
         public var calls: Int
         public var failures: Int
+        /// When the circuit lets a probe through (transitions to open only).
+        public var probeAt: Date?
 
-        public init(from: Phase, to: Phase, calls: Int, failures: Int) {
+        public init(from: Phase, to: Phase, calls: Int, failures: Int, probeAt: Date? = nil) {
             self.from = from
             self.to = to
             self.calls = calls
             self.failures = failures
+            self.probeAt = probeAt
         }
     }
 
@@ -112,7 +115,7 @@ public struct CircuitBreaker: Sendable, Equatable, Codable {
                 phase = .open
                 since = now.addingTimeInterval(settings.openFor.secondsDouble)
                 buckets = []
-                return Transition(from: .halfOpen, to: .open, calls: 1, failures: 1)
+                return Transition(from: .halfOpen, to: .open, calls: 1, failures: 1, probeAt: since)
             }
             phase = .closed
             since = nil
@@ -134,7 +137,7 @@ public struct CircuitBreaker: Sendable, Equatable, Codable {
             phase = .open
             since = now.addingTimeInterval(settings.openFor.secondsDouble)
             buckets = []
-            return Transition(from: .closed, to: .open, calls: calls, failures: failures)
+            return Transition(from: .closed, to: .open, calls: calls, failures: failures, probeAt: since)
         }
     }
 

@@ -48,17 +48,18 @@ struct CallInProgress<D: Dialect> {
         target: SwitchboardConfiguration.Target,
         at: Date
     ) {
+        var detail: JSONObject = [
+            "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
+            "calls": .integer(transition.calls), "failures": .integer(transition.failures),
+        ]
+        if let probeAt = transition.probeAt { detail["probe_at"] = .string(RFC3339.format(probeAt)) }
         events.append(
             EventRecord(
                 at: at,
                 requestID: context.requestID,
                 kind: "breaker",
                 scope: target.description,
-                detail: [
-                    "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
-                    "calls": .integer(transition.calls),
-                    "failures": .integer(transition.failures),
-                ]
+                detail: .object(detail)
             )
         )
     }
