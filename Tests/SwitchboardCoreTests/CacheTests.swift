@@ -85,6 +85,9 @@ struct ExactCacheTests {
         #expect(second.cache == "hit" && second.outcome == "cached")
         #expect(second.costNanoUSD == 0 && second.attempts == 0)
         #expect(second.savedNanoUSD == first.costNanoUSD && second.savedNanoUSD > 0)
+        // A whole answer has no first token, from the provider or from the cache (else the
+        // cache's microseconds would pass for the model's time to first token).
+        #expect(first.timeToFirstTokenMilliseconds == nil && second.timeToFirstTokenMilliseconds == nil)
     }
 
     @Test func aSamplingQuestionBypassesTheCacheUnlessTheCallerOptsIn() async throws {
@@ -164,7 +167,8 @@ struct ExactCacheTests {
             #expect(bench.simulator.stats.snapshot.requests == 2)
             return context.requestID
         }
-        #expect(try run.journal.call(requestID: run.value)?.summary.cache == "hit")
+        let hit = try #require(try run.journal.call(requestID: run.value)?.summary)
+        #expect(hit.cache == "hit" && hit.timeToFirstTokenMilliseconds == nil)
     }
 
     @Test func aStreamingHitCanKeepTheOriginalPace() async throws {

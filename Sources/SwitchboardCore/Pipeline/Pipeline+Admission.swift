@@ -206,10 +206,11 @@ extension Pipeline {
         call.cacheOutcome = outcome
         call.savedNanoUSD = entry.costNanoUSD ?? 0
         call.tally = AnswerTally(D.answer(response))
-        call.firstTokenAt = clock.now()
         guard let sink else {
+            // A whole answer has no first token (as from a provider).
             return .served(try await succeed(&call, response: response, sink: nil, outcome: .cached))
         }
+        call.firstTokenAt = clock.now()
         let events = D.replay(response, request: call.request, created: Int(clock.now().timeIntervalSince1970))
         let flowing = events.filter { !D.isTerminal($0) }
         if configuration.cache.exact.replayPacing, let first = entry.timeToFirstToken, let whole = entry.duration {
