@@ -275,6 +275,29 @@ import Testing
         #expect(app.screen == .overview)
     }
 
+    @Test func theCachePaneShowsItsFiguresWhole() async throws {
+        let path = try temporaryDirectory() + "/journal.sqlite"
+        let now = Date(timeIntervalSince1970: 1_795_950_000)
+        var generator = SyntheticCalls(
+            count: 3,
+            seed: 6,
+            options: .init(start: now.addingTimeInterval(-60), span: .seconds(10))
+        )
+        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            while var record = generator.next() {
+                record.tokens = TokenCounts(input: 100, cachedInput: 50, output: 10)
+                await writer.submit(.call(record))
+            }
+            writer.finish()
+            try await group.waitForAll()
+        }
+        let screen = Self.app(path, now: now).frame(width: 160, height: 48).text
+        let row = try #require(Self.line(screen, containing: "│ prompt cache"))
+        #expect(row.contains("33.3% of input "))
+    }
+
     @Test func anOpenCircuitSaysHowItOpenedAndWhenItProbes() async throws {
         let directory = try temporaryDirectory()
         let path = "\(directory)/journal.sqlite"

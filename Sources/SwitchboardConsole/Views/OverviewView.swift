@@ -64,7 +64,8 @@ struct OverviewView {
                 boxed: true
             )
             let middle = top + band
-            let cacheWidth = 34
+            // Wide enough for `prompt cache    100.0% of input`.
+            let cacheWidth = 36
             pane(
                 &buffer,
                 Rect(x: 0, y: middle, width: cacheWidth, height: band),
