@@ -109,6 +109,106 @@ struct PromptCachingTests {
     }
 }
 
+/// Key affinity: with a pool of keys (each organisation with a prompt cache of its own), a long
+/// prefix goes back to the key that holds it cached.
+@Suite struct WarmKeyTests {
+    let longText = String(repeating: "Policy clause: refunds within thirty days of purchase. ", count: 100)
+    let keys = ["sk-sim-first-0001", "sk-sim-other-0002"]
+
+    @Test func aLongPrefixHasAnIdentityItsQuestionsShareAndAShortOneNone() {
+        func identity(_ system: String, _ question: String, kind: APIFormat = .anthropic, extra: JSONObject = [:])
+            -> String?
+        {
+            var object: JSONObject =
+                kind == .anthropic
+                ? ["system": .string(system), "messages": [["role": "user", "content": .string(question)]]]
+                : [
+                    "messages": [
+                        ["role": "system", "content": .string(system)], ["role": "user", "content": .string(question)],
+                    ]
+                ]
+            for (key, value) in extra { object[key] = value }
+            return PromptCaching.prefixIdentity(.object(object), kind: kind, minimumTokens: 1_024)
+        }
+        let long = identity(longText, "When?")
+        #expect(long != nil)
+        #expect(identity(longText, "Where?") == long)
+        #expect(identity(longText + "!", "When?") != long)
+        #expect(identity("Be brief.", "When?") == nil)
+        let openAI = identity(longText, "When?", kind: .openAI)
+        #expect(openAI != nil && identity(longText, "Where?", kind: .openAI) == openAI)
+        #expect(identity(longText, "When?", kind: .openAI, extra: ["prompt_cache_key": "sb-1"]) != openAI)
+    }
+
+    @Test func theWarmKeysOfAModelKeepTheLivePrefixesUpToTheirCapacity() {
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        var warm = WarmKeys()
+        warm.set("gone", WarmKey(key: "a", until: now.addingTimeInterval(1)), now: now)
+        for index in 0..<WarmKeys.capacity + 5 {
+            warm.set(
+                "p\(index)",
+                WarmKey(key: "a", until: now.addingTimeInterval(Double(10 + index))),
+                now: now.addingTimeInterval(2)
+            )
+        }
+        #expect(warm.entries.count == WarmKeys.capacity)
+        #expect(warm.entries["gone"] == nil, "past its time")
+        #expect(
+            warm.entries["p0"] == nil && warm.entries["p4"] == nil && warm.entries["p5"] != nil,
+            "the soonest to end go"
+        )
+    }
+
+    func calls(_ count: Int, affinity: Bool, simulator: SimulatorConfiguration = .testing) async throws -> [CallDetail]
+    {
+        let keys = keys
+        let system = longText
+        let run = try await withPipeline(
+            simulator: simulator,
+            configure: {
+                $0.providers["openai"]?.apiKeys = keys.map { Secret(value: $0, source: "test") }
+                $0.cache.prompt.keyAffinity = affinity
+            }
+        ) { bench in
+            var ids: [String] = []
+            for index in 0..<count {
+                var request = openAIRequest("Question \(index): is a refund possible?", model: "openai/gpt-4o-mini")
+                request.messages.insert(.system(system), at: 0)
+                let context = CallContext(tenantID: "acme")
+                _ = try await bench.pipeline.chat(request, context: context)
+                ids.append(context.requestID)
+            }
+            return ids
+        }
+        return try run.value.map { try #require(try run.journal.call(requestID: $0)) }
+    }
+
+    @Test func aLongPrefixStaysOnTheKeyThatHoldsItCached() async throws {
+        let sticky = try await calls(4, affinity: true)
+        #expect(Set(sticky.flatMap(\.attempts).compactMap(\.keyFingerprint)) == ["sk-…0001"])
+        #expect(sticky.dropFirst().allSatisfy { $0.summary.tokens.cachedInput > 1_000 }, "read from the cache")
+        // Without affinity the pool spreads the calls by headroom, and a key without the prefix
+        // writes it again at full price.
+        let spread = try await calls(4, affinity: false)
+        #expect(Set(spread.flatMap(\.attempts).compactMap(\.keyFingerprint)) == ["sk-…0001", "sk-…0002"])
+        #expect(spread.dropFirst().contains { $0.summary.tokens.cachedInput == 0 })
+    }
+
+    @Test func aWarmKeyLowOnHeadroomIsPassedOverAndTheMoveJournaled() async throws {
+        var simulator = SimulatorConfiguration.testing
+        var small = SimulatorConfiguration.ProviderLimits()
+        small.openAI = .init(requests: 10, tokens: 2_000_000)
+        simulator.keys[keys[0]] = .init(limits: small)
+        let details = try await calls(10, affinity: true, simulator: simulator)
+        let used = details.map { $0.attempts.first?.keyFingerprint }
+        // The warm key is kept down to a fifth of its requests left (the floor), then passed over.
+        #expect(used == Array(repeating: "sk-…0001", count: 9) + ["sk-…0002"])
+        let move = try #require(details[9].events.first { $0.kind == "warm_key" })
+        #expect(move.detail?["from"]?.stringValue == "sk-…0001" && move.detail?["to"]?.stringValue == "sk-…0002")
+        #expect(details.dropLast().allSatisfy { !$0.events.contains { $0.kind == "warm_key" } })
+    }
+}
+
 /// Digests as cache keys and ids: lower-case hex, two digits a byte.
 @Suite struct HexTests {
     @Test func everyByteIsTwoLowerCaseDigits() {

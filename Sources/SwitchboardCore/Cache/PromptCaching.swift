@@ -62,6 +62,34 @@ enum PromptCaching {
         }
     }
 
+    /// OpenAI caches prompts of this many tokens or more.
+    static let openAIMinimumTokens = 1_024
+
+    /// The identity of a request's long stable prefix — its tools and system prompt (OpenAI: the
+    /// leading system and developer messages, and the `prompt_cache_key`) — when it is long enough
+    /// for the provider to cache (`minimumTokens`, characters / 4); `nil` otherwise. Requests of
+    /// one identity are sent to one key of the pool (``WarmKey``).
+    static func prefixIdentity(_ body: JSONValue, kind: APIFormat, minimumTokens: Int) -> String? {
+        guard case .object(let request) = body else { return nil }
+        var prefix = request["tools"]?.serialized() ?? ""
+        switch kind {
+        case .anthropic:
+            switch request["system"] {
+            case .string(let text): prefix += text
+            case .array(let blocks): prefix += blocks.map { $0["text"]?.stringValue ?? "" }.joined()
+            default: break
+            }
+        case .openAI:
+            for message in request["messages"]?.arrayValue ?? [] {
+                guard let role = message["role"]?.stringValue, role == "system" || role == "developer" else { break }
+                prefix += message["content"].map { $0.stringValue ?? $0.serialized() } ?? ""
+            }
+            prefix += request["prompt_cache_key"]?.stringValue ?? ""
+        }
+        guard TokenEstimate.tokens(characters: prefix.count) >= minimumTokens else { return nil }
+        return Array(SHA256.hash(data: Array(prefix.utf8)).prefix(12)).hex
+    }
+
     /// Sets OpenAI's `prompt_cache_key` when the caller did not: requests of one tenant (or user)
     /// share the provider's cache routing, and the key reveals neither (a hash).
     static func addOpenAIPromptCacheKey(

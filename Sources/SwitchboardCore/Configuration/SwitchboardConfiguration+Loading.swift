@@ -275,7 +275,11 @@ extension SwitchboardConfiguration {
             if let value = try exact.member("max_memory") { cache.exact.maxMemory = try value.byteSize() }
         }
         if let prompt = try node.member("prompt") {
-            try prompt.requireKnownKeys(["anthropic_auto_breakpoints", "ttl", "openai_prompt_cache_key"])
+            try prompt.requireKnownKeys([
+                "anthropic_auto_breakpoints", "ttl", "openai_prompt_cache_key", "key_affinity", "affinity_floor",
+            ])
+            if let value = try prompt.member("key_affinity") { cache.prompt.keyAffinity = try value.bool() }
+            if let value = try prompt.member("affinity_floor") { cache.prompt.affinityFloor = try value.fraction() }
             if let value = try prompt.member("anthropic_auto_breakpoints") {
                 cache.prompt.anthropicAutoBreakpoints = try value.bool()
             }

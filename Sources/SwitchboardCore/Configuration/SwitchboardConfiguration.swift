@@ -257,6 +257,13 @@ public struct SwitchboardConfiguration: Sendable {
             public var ttl: Duration = .seconds(300)
             /// The default is `per_tenant`.
             public var openAIPromptCacheKey: OpenAIKey = .perTenant
+            /// Sends requests with the same long prefix (tools and system prompt) to the key of the
+            /// pool that served it last, where the provider holds it cached (each key's
+            /// organisation has a cache of its own). The default is true.
+            public var keyAffinity = true
+            /// The share of headroom under which that key is passed over for the best one (the
+            /// cache is rebuilt there). The default is 0.2.
+            public var affinityFloor = 0.2
         }
     }
 

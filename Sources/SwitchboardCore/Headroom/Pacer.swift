@@ -17,6 +17,11 @@ public struct PoolKey: Sendable, Equatable {
         }
         id = secret.fingerprint + "#" + String(hash, radix: 16)
     }
+
+    /// The fingerprint part of an ``id``.
+    static func fingerprint(id: String) -> String {
+        String(id.split(separator: "#", maxSplits: 1).first ?? "")
+    }
 }
 
 /// Headroom pacing over the state store: each attempt takes the key of the pool with the most
@@ -43,15 +48,25 @@ final class Pacer: Sendable {
 
     /// Reserves `estimate` on the best key of `keys`, or says when to look again. Complete the
     /// attempt with the same estimate and `now`.
-    func acquire(provider: String, keys: [PoolKey], model: String, estimate: TokenEstimate, now: Date)
-        async throws
-        -> Acquisition
-    {
+    /// - Parameter preferred: a key to try first (the one holding the request's prefix in the
+    ///   provider's cache) while its share of headroom is at least `floor`.
+    func acquire(
+        provider: String,
+        keys: [PoolKey],
+        model: String,
+        estimate: TokenEstimate,
+        now: Date,
+        preferred: (id: String, floor: Double)? = nil
+    ) async throws -> Acquisition {
         let storeKeys = keys.map { Self.storeKey(provider: provider, key: $0, model: model) }
         let states = keys.count > 1 ? try await store.values(storeKeys, as: Headroom.self) : [:]
         let ranked = zip(keys, storeKeys).enumerated().sorted { left, right in
             let leftShare = states[left.element.1]?.share(now: now) ?? 1
             let rightShare = states[right.element.1]?.share(now: now) ?? 1
+            if let preferred, left.element.0.id == preferred.id || right.element.0.id == preferred.id {
+                let preferredShare = left.element.0.id == preferred.id ? leftShare : rightShare
+                if preferredShare >= preferred.floor { return left.element.0.id == preferred.id }
+            }
             return leftShare == rightShare ? left.offset < right.offset : leftShare > rightShare
         }
         var earliest: (until: Date, reason: String)?
@@ -78,6 +93,36 @@ final class Pacer: Sendable {
         return .wait(until: earliest.until, reason: earliest.reason)
     }
 
+    /// The key of the pool holding `prefix` in the provider's cache, unless it has likely let it go.
+    func warmKey(provider: String, model: String, prefix: String, now: Date) async throws -> WarmKey? {
+        let storeKey = WarmKeys.storeKey(provider: provider, model: model)
+        guard let warm = try await store.values([storeKey], as: WarmKeys.self)[storeKey]?.entries[prefix],
+            warm.until > now
+        else { return nil }
+        return warm
+    }
+
+    /// Records that `key` served `prefix` at `now`, so the provider holds it for `lifetime`. No
+    /// write while `known` (what ``warmKey(provider:model:prefix:now:)`` read) already names the
+    /// key for more than half the lifetime.
+    func remember(
+        warm key: PoolKey,
+        provider: String,
+        model: String,
+        prefix: String,
+        known: WarmKey?,
+        lifetime: Duration,
+        now: Date
+    ) async throws {
+        if let known, known.key == key.id, known.until.timeIntervalSince(now) > lifetime.secondsDouble / 2 { return }
+        let warm = WarmKey(key: key.id, until: now.addingTimeInterval(lifetime.secondsDouble))
+        try await store.update(WarmKeys.storeKey(provider: provider, model: model), as: WarmKeys.self) {
+            var keys = $0 ?? WarmKeys()
+            keys.set(prefix, warm, now: now)
+            $0 = keys
+        }
+    }
+
     /// Ends the attempt's reservation and takes in what the answer's headers reported; `refusal`
     /// (what the provider answered) marks the key refused.
     func complete(
@@ -96,6 +141,38 @@ final class Pacer: Sendable {
             if let refusal { headroom.refuse(refusal, now: now) }
             if let report { headroom.report(report.0, status: report.status, receivedAt: now) }
             state = headroom
+        }
+    }
+}
+
+/// Which key of a provider's pool last served a request prefix (its tools and system prompt):
+/// where the provider holds it cached, as each key's organisation has a prompt cache of its own.
+struct WarmKey: Sendable, Codable, Equatable {
+    /// The key's ``PoolKey/id``.
+    var key: String
+    /// When the provider has likely let the prefix go (its cache's lifetime after the last use).
+    var until: Date
+}
+
+/// The warm keys of one provider model, by prefix identity: one value in the state store, so
+/// every process on the host (or with Redis, every host) sends a prefix to the same key, and so
+/// prefixes that change on every call (a user's documents in the system prompt) cannot grow the
+/// store without bound.
+struct WarmKeys: Sendable, Codable, Equatable {
+    var entries: [String: WarmKey] = [:]
+
+    /// The prefixes kept: an application has a few long stable prompts.
+    static let capacity = 32
+
+    static func storeKey(provider: String, model: String) -> String { "warm/\(provider)/\(model)" }
+
+    /// Records `warm` for `prefix`, forgetting the entries past their time, then the ones that
+    /// end soonest beyond ``capacity``.
+    mutating func set(_ prefix: String, _ warm: WarmKey, now: Date) {
+        entries[prefix] = warm
+        entries = entries.filter { $0.value.until > now }
+        while entries.count > Self.capacity, let soonest = entries.min(by: { $0.value.until < $1.value.until }) {
+            entries[soonest.key] = nil
         }
     }
 }

@@ -96,12 +96,17 @@ extension Pipeline {
             }
             // Provider prompt caching, arranged for the caller.
             let promptCache = configuration.cache.prompt
+            let minimumTokens =
+                switch provider.kind {
+                case .anthropic:
+                    prices.prices(for: target.model)?.promptCacheMinTokens ?? PromptCaching.defaultMinimumTokens
+                case .openAI: PromptCaching.openAIMinimumTokens
+                }
             switch provider.kind {
             case .anthropic where promptCache.anthropicAutoBreakpoints:
                 PromptCaching.addAnthropicBreakpoints(
                     &upstream.body,
-                    minimumTokens: prices.prices(for: target.model)?.promptCacheMinTokens
-                        ?? PromptCaching.defaultMinimumTokens,
+                    minimumTokens: minimumTokens,
                     ttl: promptCache.ttl
                 )
             case .openAI:
@@ -129,11 +134,16 @@ extension Pipeline {
                 call.fellBack = true
             }
             call.target = target
+            // With a pool of keys, a long prefix goes back to the key that holds it cached.
+            let prefix =
+                promptCache.keyAffinity && poolKeys.count > 1
+                ? PromptCaching.prefixIdentity(upstream.body, kind: provider.kind, minimumTokens: minimumTokens) : nil
             let result = await attempts(
                 on: target,
                 provider: provider,
                 keys: poolKeys,
                 upstream: upstream,
+                prefix: prefix,
                 call: &call,
                 deadline: deadline,
                 isLast: isLast,
@@ -220,12 +230,27 @@ extension Pipeline {
         provider: SwitchboardConfiguration.Provider,
         keys: [PoolKey],
         upstream: (body: JSONValue, plan: Translation.Plan),
+        prefix: String? = nil,
         call: inout CallInProgress<D>,
         deadline: Date,
         isLast: Bool,
         sink: StreamSink<D.Event>?
     ) async -> TargetResult<D> {
         let body = upstream.body.serializedBytes()
+        let promptCache = configuration.cache.prompt
+        var warm: WarmKey?
+        if let prefix {
+            do {
+                warm = try await pacer.warmKey(
+                    provider: target.provider,
+                    model: target.model,
+                    prefix: prefix,
+                    now: clock.now()
+                )
+            } catch {
+                Self.stateStoreFailed(logger, "warm key not consulted", error)
+            }
+        }
         var backoff: Duration = .zero
         var advertised: Duration?
         var attempt = 0
@@ -265,7 +290,8 @@ extension Pipeline {
                         keys: keys,
                         model: target.model,
                         estimate: call.estimate,
-                        now: now
+                        now: now,
+                        preferred: warm.map { ($0.key, promptCache.affinityFloor) }
                     )
                 } catch {
                     Self.stateStoreFailed(logger, "pacing skipped", error)
@@ -276,6 +302,22 @@ extension Pipeline {
                     key = chosen
                     reservedAt = now
                     call.headroom = Self.headroomJSON(headroom, key: chosen, now: now)
+                    if let warm, warm.key != chosen.id, attempt == 1 {
+                        // The prefix is cached at another key, which has too little headroom.
+                        call.events.append(
+                            EventRecord(
+                                at: now,
+                                requestID: call.context.requestID,
+                                kind: "warm_key",
+                                scope: target.description,
+                                detail: [
+                                    "from": .string(PoolKey.fingerprint(id: warm.key)),
+                                    "to": .string(chosen.secret.fingerprint),
+                                    "floor": .double(promptCache.affinityFloor),
+                                ]
+                            )
+                        )
+                    }
                     break pacing
                 case .wait(let until, let reason):
                     let wait = until.duration(since: now)
@@ -409,6 +451,22 @@ extension Pipeline {
                     "error.class": "\(failure?.errorClass ?? "-")",
                 ]
             )
+
+            if let prefix, failure == nil {
+                do {
+                    try await pacer.remember(
+                        warm: key,
+                        provider: target.provider,
+                        model: target.model,
+                        prefix: prefix,
+                        known: warm,
+                        lifetime: promptCache.ttl,
+                        now: answeredAt
+                    )
+                } catch {
+                    Self.stateStoreFailed(logger, "warm key not recorded", error)
+                }
+            }
 
             switch outcome {
             case .answered(let answer, _):
