@@ -163,8 +163,11 @@ struct PromptCachingTests {
     {
         let keys = keys
         let system = longText
+        // A clock that stands still: no key's headroom refills between the calls.
+        let clock = ManualClock()
         let run = try await withPipeline(
             simulator: simulator,
+            clock: clock,
             configure: {
                 $0.providers["openai"]?.apiKeys = keys.map { Secret(value: $0, source: "test") }
                 $0.cache.prompt.keyAffinity = affinity
@@ -175,7 +178,7 @@ struct PromptCachingTests {
                 var request = openAIRequest("Question \(index): is a refund possible?", model: "openai/gpt-4o-mini")
                 request.messages.insert(.system(system), at: 0)
                 let context = CallContext(tenantID: "acme")
-                _ = try await bench.pipeline.chat(request, context: context)
+                _ = try await clock.autoAdvancing { try await bench.pipeline.chat(request, context: context) }
                 ids.append(context.requestID)
             }
             return ids
