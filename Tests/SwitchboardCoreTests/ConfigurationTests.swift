@@ -105,6 +105,8 @@ struct ConfigurationTests {
         ("state:\n  redis_url: rediss://cache:6380\n", 2, "state.redis_url", "TLS"),
         ("state:\n  on_redis_down: { cache: closed }\n", 2, "state.on_redis_down.cache", "always fails open"),
         ("state:\n  redis_url: redis://:pw@cache/zero\n", 2, "state.redis_url", "database must be a number"),
+        ("cache:\n  prompt: { affinity_floor: 1.5 }\n", 2, "cache.prompt.affinity_floor", "between 0 and 1"),
+        ("cache:\n  prompt: { ttl: 2h }\n", 2, "cache.prompt.ttl", "'5m', '1h', 'auto'"),
     ])
     func errorsNameTheLineTheKeyAndTheFix(yaml: String, line: Int, keyPath: String, fix: String) throws {
         do {
@@ -160,6 +162,7 @@ struct ConfigurationTests {
               tenants: { acme: { hard: 1000, soft: 900 } }
             cache:
               exact: { max_memory: 3MB, replay_pacing: true }
+              prompt: { ttl: auto, key_affinity: false, affinity_floor: 0.35 }
             limits:
               users: { ada: { rpm: 5 } }
               routes: { default: { tpm: 500 } }
@@ -192,6 +195,8 @@ struct ConfigurationTests {
         #expect(reread.budgets.tenants["acme"]?.softNanoUSD == 900_000_000_000)
         #expect(reread.cache.exact.maxMemory == 3 << 20)
         #expect(reread.cache.exact.replayPacing)
+        #expect(reread.cache.prompt.ttlAuto && !reread.cache.prompt.keyAffinity)
+        #expect(reread.cache.prompt.affinityFloor == 0.35)
         #expect(reread.limits.users["ada"] == .init(rpm: 5, tpm: 100_000, maxOutputTokens: 4096))
         #expect(reread.limits.routes["default"]?.tpm == 500)
         #expect(reread.limits.overOutputCap == .refuse)

@@ -107,6 +107,44 @@ struct PromptCachingTests {
         #expect(second.savedNanoUSD == (Int64(second.tokens.cachedInput) * 2_700_000_000 + 500_000) / 1_000_000)
         #expect(second.savedNanoUSD > 0)
     }
+
+    /// Calls of one long prompt 10 minutes apart, with `ttl` 5m or auto.
+    func callsTenMinutesApart(ttl: String) async throws -> [CallSummary] {
+        let system = longText
+        let clock = ManualClock()
+        let run = try await withPipeline(
+            clock: clock,
+            configure: {
+                $0.cache.prompt.ttlAuto = ttl == "auto"
+            }
+        ) { bench in
+            var ids: [String] = []
+            for index in 0..<4 {
+                if index > 0 { clock.advance(by: .seconds(600)) }
+                var request = anthropicRequest("Question \(index)?", model: "anthropic/claude-sonnet-4-5")
+                request.system = .text(system)
+                let context = CallContext()
+                _ = try await clock.autoAdvancing { try await bench.pipeline.chat(request, context: context) }
+                ids.append(context.requestID)
+            }
+            return ids
+        }
+        return try run.value.map { try #require(try run.journal.call(requestID: $0)?.summary) }
+    }
+
+    @Test func withTTLAutoAPromptBackEveryTenMinutesIsCachedForAnHour() async throws {
+        // Five-minute entries are gone when the prompt comes back: it is written four times.
+        let fixed = try await callsTenMinutesApart(ttl: "5m")
+        #expect(fixed.allSatisfy { $0.tokens.cacheWrite5m > 1_000 && $0.tokens.cachedInput == 0 })
+        // Auto: the second call sees it came back after its entry went, and writes it for an hour;
+        // the others read it.
+        let auto = try await callsTenMinutesApart(ttl: "auto")
+        #expect(auto[0].tokens.cacheWrite5m > 1_000 && auto[0].tokens.cacheWrite1h == 0)
+        #expect(auto[1].tokens.cacheWrite1h > 1_000 && auto[1].tokens.cacheWrite5m == 0)
+        #expect(auto[2...].allSatisfy { $0.tokens.cachedInput > 1_000 && $0.tokens.cacheWrite1h == 0 })
+        let cost = { (calls: [CallSummary]) in calls.reduce(Int64(0)) { $0 + ($1.costNanoUSD ?? 0) } }
+        #expect(cost(auto) < cost(fixed))
+    }
 }
 
 /// Key affinity: with a pool of keys (each organisation with a prompt cache of its own), a long
@@ -140,22 +178,20 @@ struct PromptCachingTests {
         #expect(identity(longText, "When?", kind: .openAI, extra: ["prompt_cache_key": "sb-1"]) != openAI)
     }
 
-    @Test func theWarmKeysOfAModelKeepTheLivePrefixesUpToTheirCapacity() {
+    @Test func theRecordsOfAModelKeepThePrefixesOfTheHourUpToTheirCapacity() {
         let now = Date(timeIntervalSince1970: 1_795_000_000)
-        var warm = WarmKeys()
-        warm.set("gone", WarmKey(key: "a", until: now.addingTimeInterval(1)), now: now)
-        for index in 0..<WarmKeys.capacity + 5 {
-            warm.set(
-                "p\(index)",
-                WarmKey(key: "a", until: now.addingTimeInterval(Double(10 + index))),
-                now: now.addingTimeInterval(2)
-            )
+        var records = PrefixRecords()
+        records.set("old", PrefixRecord(key: "a", lastUsed: now, lifetime: 300), now: now)
+        let later = now.addingTimeInterval(PrefixRecords.retention)
+        for index in 0..<PrefixRecords.capacity + 5 {
+            let used = later.addingTimeInterval(Double(index))
+            records.set("p\(index)", PrefixRecord(key: "a", lastUsed: used, lifetime: 300), now: used)
         }
-        #expect(warm.entries.count == WarmKeys.capacity)
-        #expect(warm.entries["gone"] == nil, "past its time")
+        #expect(records.entries.count == PrefixRecords.capacity)
+        #expect(records.entries["old"] == nil, "unused for an hour")
         #expect(
-            warm.entries["p0"] == nil && warm.entries["p4"] == nil && warm.entries["p5"] != nil,
-            "the soonest to end go"
+            records.entries["p0"] == nil && records.entries["p4"] == nil && records.entries["p5"] != nil,
+            "the least recently used go"
         )
     }
 

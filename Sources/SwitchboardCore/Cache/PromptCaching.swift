@@ -64,11 +64,13 @@ enum PromptCaching {
 
     /// OpenAI caches prompts of this many tokens or more.
     static let openAIMinimumTokens = 1_024
+    /// How long OpenAI keeps a prefix after its last use: "5 to 10 minutes of inactivity".
+    static let openAILifetime: Duration = .seconds(300)
 
     /// The identity of a request's long stable prefix — its tools and system prompt (OpenAI: the
     /// leading system and developer messages, and the `prompt_cache_key`) — when it is long enough
     /// for the provider to cache (`minimumTokens`, characters / 4); `nil` otherwise. Requests of
-    /// one identity are sent to one key of the pool (``WarmKey``).
+    /// one identity are sent to one key of the pool (``PrefixRecord``).
     static func prefixIdentity(_ body: JSONValue, kind: APIFormat, minimumTokens: Int) -> String? {
         guard case .object(let request) = body else { return nil }
         var prefix = request["tools"]?.serialized() ?? ""

@@ -284,7 +284,9 @@ extension SwitchboardConfiguration {
                 cache.prompt.anthropicAutoBreakpoints = try value.bool()
             }
             if let value = try prompt.member("ttl") {
-                cache.prompt.ttl = try value.oneOf(["5m", "1h"]) == "1h" ? .seconds(3600) : .seconds(300)
+                let ttl = try value.oneOf(["5m", "1h", "auto"])
+                cache.prompt.ttl = ttl == "1h" ? .seconds(3600) : .seconds(300)
+                cache.prompt.ttlAuto = ttl == "auto"
             }
             if let value = try prompt.member("openai_prompt_cache_key") {
                 cache.prompt.openAIPromptCacheKey = Cache.Prompt.OpenAIKey(

@@ -101,7 +101,7 @@ extension SwitchboardConfiguration {
                 "prompt",
                 [
                     ("anthropic_auto_breakpoints", cache.prompt.anthropicAutoBreakpoints),
-                    ("ttl", cache.prompt.ttl == .seconds(3600) ? "1h" : "5m"),
+                    ("ttl", cache.prompt.ttlAuto ? "auto" : cache.prompt.ttl == .seconds(3600) ? "1h" : "5m"),
                     ("openai_prompt_cache_key", cache.prompt.openAIPromptCacheKey.rawValue),
                     ("key_affinity", cache.prompt.keyAffinity), ("affinity_floor", cache.prompt.affinityFloor),
                 ]

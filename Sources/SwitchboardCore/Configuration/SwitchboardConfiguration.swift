@@ -255,6 +255,9 @@ public struct SwitchboardConfiguration: Sendable {
             public var anthropicAutoBreakpoints = true
             /// `5m` or `1h`. The default is 5 minutes.
             public var ttl: Duration = .seconds(300)
+            /// `ttl: auto`: Anthropic breakpoints start at 5 minutes and turn to an hour for a
+            /// prefix that comes back after its 5-minute entry has gone, but within the hour.
+            public var ttlAuto = false
             /// The default is `per_tenant`.
             public var openAIPromptCacheKey: OpenAIKey = .perTenant
             /// Sends requests with the same long prefix (tools and system prompt) to the key of the

@@ -93,33 +93,34 @@ final class Pacer: Sendable {
         return .wait(until: earliest.until, reason: earliest.reason)
     }
 
-    /// The key of the pool holding `prefix` in the provider's cache, unless it has likely let it go.
-    func warmKey(provider: String, model: String, prefix: String, now: Date) async throws -> WarmKey? {
-        let storeKey = WarmKeys.storeKey(provider: provider, model: model)
-        guard let warm = try await store.values([storeKey], as: WarmKeys.self)[storeKey]?.entries[prefix],
-            warm.until > now
-        else { return nil }
-        return warm
+    /// The last use of `prefix` within the hour, if any.
+    func prefixRecord(provider: String, model: String, prefix: String) async throws -> PrefixRecord? {
+        let storeKey = PrefixRecords.storeKey(provider: provider, model: model)
+        return try await store.values([storeKey], as: PrefixRecords.self)[storeKey]?.entries[prefix]
     }
 
-    /// Records that `key` served `prefix` at `now`, so the provider holds it for `lifetime`. No
-    /// write while `known` (what ``warmKey(provider:model:prefix:now:)`` read) already names the
-    /// key for more than half the lifetime.
+    /// Records that `key` served `prefix` at `now`, cached for `lifetime`. No write while `known`
+    /// (what ``prefixRecord(provider:model:prefix:)`` read) says the same but 10 s earlier: the
+    /// record of a busy prefix is written at most every 10 s.
     func remember(
-        warm key: PoolKey,
+        _ prefix: String,
+        servedBy key: PoolKey,
         provider: String,
         model: String,
-        prefix: String,
-        known: WarmKey?,
+        known: PrefixRecord?,
         lifetime: Duration,
         now: Date
     ) async throws {
-        if let known, known.key == key.id, known.until.timeIntervalSince(now) > lifetime.secondsDouble / 2 { return }
-        let warm = WarmKey(key: key.id, until: now.addingTimeInterval(lifetime.secondsDouble))
-        try await store.update(WarmKeys.storeKey(provider: provider, model: model), as: WarmKeys.self) {
-            var keys = $0 ?? WarmKeys()
-            keys.set(prefix, warm, now: now)
-            $0 = keys
+        let record = PrefixRecord(key: key.id, lastUsed: now, lifetime: lifetime.secondsDouble)
+        if let known, known.key == record.key, known.lifetime == record.lifetime,
+            now.timeIntervalSince(known.lastUsed) < 10
+        {
+            return
+        }
+        try await store.update(PrefixRecords.storeKey(provider: provider, model: model), as: PrefixRecords.self) {
+            var records = $0 ?? PrefixRecords()
+            records.set(prefix, record, now: now)
+            $0 = records
         }
     }
 
@@ -145,34 +146,41 @@ final class Pacer: Sendable {
     }
 }
 
-/// Which key of a provider's pool last served a request prefix (its tools and system prompt):
-/// where the provider holds it cached, as each key's organisation has a prompt cache of its own.
-struct WarmKey: Sendable, Codable, Equatable {
+/// The last use of a request prefix (its tools and system prompt): which key of the provider's
+/// pool served it — where the provider holds it cached, as each key's organisation has a prompt
+/// cache of its own — and for how long it was cached.
+struct PrefixRecord: Sendable, Codable, Equatable {
     /// The key's ``PoolKey/id``.
     var key: String
-    /// When the provider has likely let the prefix go (its cache's lifetime after the last use).
-    var until: Date
+    var lastUsed: Date
+    /// The cache lifetime its breakpoints asked for (or OpenAI's), in seconds.
+    var lifetime: Double
+
+    /// When the provider has likely let the prefix go (refreshed by every use).
+    var cachedUntil: Date { lastUsed.addingTimeInterval(lifetime) }
 }
 
-/// The warm keys of one provider model, by prefix identity: one value in the state store, so
-/// every process on the host (or with Redis, every host) sends a prefix to the same key, and so
-/// prefixes that change on every call (a user's documents in the system prompt) cannot grow the
-/// store without bound.
-struct WarmKeys: Sendable, Codable, Equatable {
-    var entries: [String: WarmKey] = [:]
+/// The prefixes of one provider model in use within the hour, by identity: one value in the
+/// state store, so every process on the host (or with Redis, every host) sends a prefix to the
+/// same key and sees how often it comes back, and so prefixes that change on every call (a
+/// user's documents in the system prompt) cannot grow the store without bound.
+struct PrefixRecords: Sendable, Codable, Equatable {
+    var entries: [String: PrefixRecord] = [:]
 
     /// The prefixes kept: an application has a few long stable prompts.
     static let capacity = 32
+    /// How long a prefix is remembered after its last use: the longest cache lifetime.
+    static let retention: TimeInterval = 3600
 
-    static func storeKey(provider: String, model: String) -> String { "warm/\(provider)/\(model)" }
+    static func storeKey(provider: String, model: String) -> String { "prefixes/\(provider)/\(model)" }
 
-    /// Records `warm` for `prefix`, forgetting the entries past their time, then the ones that
-    /// end soonest beyond ``capacity``.
-    mutating func set(_ prefix: String, _ warm: WarmKey, now: Date) {
-        entries[prefix] = warm
-        entries = entries.filter { $0.value.until > now }
-        while entries.count > Self.capacity, let soonest = entries.min(by: { $0.value.until < $1.value.until }) {
-            entries[soonest.key] = nil
+    /// Records a use of `prefix`, forgetting the prefixes unused for ``retention``, then the
+    /// least recently used beyond ``capacity``.
+    mutating func set(_ prefix: String, _ record: PrefixRecord, now: Date) {
+        entries[prefix] = record
+        entries = entries.filter { now.timeIntervalSince($0.value.lastUsed) < Self.retention }
+        while entries.count > Self.capacity, let oldest = entries.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+            entries[oldest.key] = nil
         }
     }
 }

@@ -94,30 +94,13 @@ extension Pipeline {
                 skipped.append("\(target): \(error)")
                 continue
             }
-            // Provider prompt caching, arranged for the caller.
-            let promptCache = configuration.cache.prompt
-            let minimumTokens =
-                switch provider.kind {
-                case .anthropic:
-                    prices.prices(for: target.model)?.promptCacheMinTokens ?? PromptCaching.defaultMinimumTokens
-                case .openAI: PromptCaching.openAIMinimumTokens
-                }
-            switch provider.kind {
-            case .anthropic where promptCache.anthropicAutoBreakpoints:
-                PromptCaching.addAnthropicBreakpoints(
-                    &upstream.body,
-                    minimumTokens: minimumTokens,
-                    ttl: promptCache.ttl
-                )
-            case .openAI:
-                PromptCaching.addOpenAIPromptCacheKey(
-                    &upstream.body,
-                    policy: promptCache.openAIPromptCacheKey,
-                    context: context
-                )
-            default:
-                break
-            }
+            let prefix = await arrangePromptCache(
+                &upstream.body,
+                kind: provider.kind,
+                target: target,
+                keyCount: poolKeys.count,
+                context: context
+            )
             if let previous {
                 call.events.append(
                     EventRecord(
@@ -134,10 +117,6 @@ extension Pipeline {
                 call.fellBack = true
             }
             call.target = target
-            // With a pool of keys, a long prefix goes back to the key that holds it cached.
-            let prefix =
-                promptCache.keyAffinity && poolKeys.count > 1
-                ? PromptCaching.prefixIdentity(upstream.body, kind: provider.kind, minimumTokens: minimumTokens) : nil
             let result = await attempts(
                 on: target,
                 provider: provider,
@@ -230,7 +209,7 @@ extension Pipeline {
         provider: SwitchboardConfiguration.Provider,
         keys: [PoolKey],
         upstream: (body: JSONValue, plan: Translation.Plan),
-        prefix: String? = nil,
+        prefix: PrefixUse? = nil,
         call: inout CallInProgress<D>,
         deadline: Date,
         isLast: Bool,
@@ -238,18 +217,9 @@ extension Pipeline {
     ) async -> TargetResult<D> {
         let body = upstream.body.serializedBytes()
         let promptCache = configuration.cache.prompt
-        var warm: WarmKey?
-        if let prefix {
-            do {
-                warm = try await pacer.warmKey(
-                    provider: target.provider,
-                    model: target.model,
-                    prefix: prefix,
-                    now: clock.now()
-                )
-            } catch {
-                Self.stateStoreFailed(logger, "warm key not consulted", error)
-            }
+        // With a pool of keys, a long prefix goes back to the key that holds it cached.
+        let warm = prefix?.known.flatMap { known in
+            promptCache.keyAffinity && keys.count > 1 && known.cachedUntil > clock.now() ? known : nil
         }
         var backoff: Duration = .zero
         var advertised: Duration?
@@ -455,16 +425,16 @@ extension Pipeline {
             if let prefix, failure == nil {
                 do {
                     try await pacer.remember(
-                        warm: key,
+                        prefix.identity,
+                        servedBy: key,
                         provider: target.provider,
                         model: target.model,
-                        prefix: prefix,
-                        known: warm,
-                        lifetime: promptCache.ttl,
+                        known: prefix.known,
+                        lifetime: prefix.lifetime,
                         now: answeredAt
                     )
                 } catch {
-                    Self.stateStoreFailed(logger, "warm key not recorded", error)
+                    Self.stateStoreFailed(logger, "prefix use not recorded", error)
                 }
             }
 
@@ -785,6 +755,67 @@ extension AttemptFailure {
 
 /// Runs `operation` to completion even when the calling task is cancelled: bookkeeping that must
 /// happen after a caller went away (releasing headroom, journaling the call).
+/// What the pipeline follows of a request's long prefix (key affinity, `ttl: auto`): its
+/// identity, its last use within the hour, and how long this call asks the provider to cache it.
+struct PrefixUse: Sendable {
+    var identity: String
+    var known: PrefixRecord?
+    var lifetime: Duration
+}
+
+extension Pipeline {
+    /// Arranges the provider's prompt cache for the caller: OpenAI's `prompt_cache_key`, and
+    /// Anthropic's breakpoints — for an hour, with `ttl: auto`, once the prefix has come back after
+    /// its 5-minute entry went (or while it keeps coming back within the hour of an hour-long one).
+    /// - Returns: the prefix's use, when key affinity or `ttl: auto` follow it.
+    func arrangePromptCache(
+        _ body: inout JSONValue,
+        kind: APIFormat,
+        target: SwitchboardConfiguration.Target,
+        keyCount: Int,
+        context: CallContext
+    ) async -> PrefixUse? {
+        let promptCache = configuration.cache.prompt
+        let breakpoints = kind == .anthropic && promptCache.anthropicAutoBreakpoints
+        let minimumTokens =
+            switch kind {
+            case .anthropic:
+                prices.prices(for: target.model)?.promptCacheMinTokens ?? PromptCaching.defaultMinimumTokens
+            case .openAI: PromptCaching.openAIMinimumTokens
+            }
+        if kind == .openAI {
+            PromptCaching.addOpenAIPromptCacheKey(&body, policy: promptCache.openAIPromptCacheKey, context: context)
+        }
+        var use: PrefixUse?
+        if (promptCache.keyAffinity && keyCount > 1) || (breakpoints && promptCache.ttlAuto),
+            let identity = PromptCaching.prefixIdentity(body, kind: kind, minimumTokens: minimumTokens)
+        {
+            var known: PrefixRecord?
+            do {
+                known = try await pacer.prefixRecord(provider: target.provider, model: target.model, prefix: identity)
+            } catch {
+                Self.stateStoreFailed(logger, "prefix use not consulted", error)
+            }
+            var lifetime = kind == .anthropic ? promptCache.ttl : PromptCaching.openAILifetime
+            if breakpoints, promptCache.ttlAuto, let known {
+                let gap = clock.now().timeIntervalSince(known.lastUsed)
+                if gap < PrefixRecords.retention, known.lifetime >= 3600 || gap > known.lifetime {
+                    lifetime = .seconds(3600)
+                }
+            }
+            use = PrefixUse(identity: identity, known: known, lifetime: lifetime)
+        }
+        if breakpoints {
+            PromptCaching.addAnthropicBreakpoints(
+                &body,
+                minimumTokens: minimumTokens,
+                ttl: use?.lifetime ?? promptCache.ttl
+            )
+        }
+        return use
+    }
+}
+
 func uncancellable<Result: Sendable>(_ operation: @escaping @Sendable () async -> Result) async -> Result {
     await Task { await operation() }.value
 }
