@@ -62,7 +62,7 @@ enum Keymap {
             Binding(
                 keys: [.character(":")],
                 label: ": command",
-                help: "command: window 1h · theme light · user alice · filter … · quit",
+                help: "command: window 1h · theme light · user alice · filter … · call req_… · quit",
                 action: .command
             ),
             Binding(
@@ -440,10 +440,11 @@ public final class ConsoleApp {
     /// A call's detail, read from the journal the first time.
     @discardableResult
     private func loadDetail(_ requestID: String) -> CallDetail? {
-        if details[requestID] == nil, let detail = journal.read({ try $0.call(requestID: requestID) }) ?? nil {
-            details[requestID] = detail
-        }
-        return details[requestID]
+        if let detail = details[requestID] { return detail }
+        // Kept under the full id, also when asked for by a prefix.
+        guard let detail = journal.read({ try $0.call(requestID: requestID) }) ?? nil else { return nil }
+        details[detail.summary.requestID] = detail
+        return detail
     }
 
     /// The call a key acts on: the one shown, or the one selected in the calls or the errors.
@@ -553,6 +554,18 @@ public final class ConsoleApp {
             applyFilter(argument)
         case "calls":
             if screen != .calls { screens.append(.calls) }
+        case "call", "show":
+            // A request id from a user's report (the x-request-id of an answer), or a prefix.
+            guard !argument.isEmpty else {
+                message = ("call: give a request id (req_…) or the start of one", .crit)
+                return
+            }
+            guard let detail = loadDetail(argument) else {
+                message = ("no call \(argument) in the journal (or more than one starts so)", .crit)
+                return
+            }
+            scroll = 0
+            screens.append(.detail(detail.summary.requestID))
         case "overview":
             screens = [.overview]
         case "help":
@@ -561,7 +574,8 @@ public final class ConsoleApp {
             quitting = true
         default:
             message = (
-                "unknown command '\(verb)'; try window 1h, theme light, user alice, filter status:error, quit", .crit
+                "unknown command '\(verb)'; try window 1h, theme light, user alice, filter status:error, call req_…, quit",
+                .crit
             )
         }
     }

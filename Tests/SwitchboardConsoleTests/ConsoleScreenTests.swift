@@ -287,15 +287,25 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             while var record = generator.next() {
-                record.tokens = TokenCounts(input: 100, cachedInput: 50, output: 10)
+                record.tokens = TokenCounts(input: 100, cachedInput: 50, cacheWrite1h: 20, output: 10)
                 await writer.submit(.call(record))
             }
             writer.finish()
             try await group.waitForAll()
         }
-        let screen = Self.app(path, now: now).frame(width: 160, height: 48).text
+        let app = Self.app(path, now: now)
+        let screen = app.frame(width: 160, height: 48).text
         let row = try #require(Self.line(screen, containing: "│ prompt cache"))
         #expect(row.contains("33.3% of input "))
+        // `:call` opens a call by the start of its id; its cost line tells an hour-long write apart.
+        let id = try #require(
+            try JournalReader.open(path: path).calls(matching: CallFilter(), limit: 1).first?.requestID
+        )
+        app.run(command: "call \(id.prefix(id.count - 2))")
+        #expect(app.screen == .detail(id))
+        #expect(app.frame(width: 160, height: 48).text.contains("cache write 20 (20 for 1h)"))
+        app.run(command: "call req_nothing")
+        #expect(app.frame(width: 160, height: 48).text.contains("no call req_nothing"))
     }
 
     @Test func anOpenCircuitSaysHowItOpenedAndWhenItProbes() async throws {

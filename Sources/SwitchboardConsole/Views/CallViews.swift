@@ -177,7 +177,7 @@ struct CallDetailView {
         let tokens = call.tokens
         lines.append([
             Span(
-                "  input \(Format.grouped(tokens.input)) · cached \(Format.grouped(tokens.cachedInput)) · cache write \(Format.grouped(tokens.cacheWrite5m + tokens.cacheWrite1h)) · output \(Format.grouped(tokens.output)) · reasoning \(Format.grouped(tokens.reasoning)) = \(call.costNanoUSD.map(Format.dollars) ?? "unknown")"
+                "  input \(Format.grouped(tokens.input)) · cached \(Format.grouped(tokens.cachedInput)) · cache write \(Format.grouped(tokens.cacheWrite5m + tokens.cacheWrite1h))\(tokens.cacheWrite1h > 0 ? " (\(Format.grouped(tokens.cacheWrite1h)) for 1h)" : "") · output \(Format.grouped(tokens.output)) · reasoning \(Format.grouped(tokens.reasoning)) = \(call.costNanoUSD.map(Format.dollars) ?? "unknown")"
             )
         ])
         section("Verdicts")
