@@ -15,7 +15,7 @@ public enum Screen: Sendable, Equatable {
 enum Action: Equatable {
     case quit, back, help, calls, overview, freeze
     case window(ConsoleWindow)
-    case up, down, pageUp, pageDown, open, theme
+    case up, down, pageUp, pageDown, top, bottom, open, theme
     case filter, command, session, copyID, copyJSON, nextPane, sort
     case playground, replay
     /// Listed in the footer and help; the playground handles the key itself.
@@ -138,6 +138,20 @@ enum Keymap {
             ),
             Binding(keys: [.pageUp], label: "", help: "a page up", action: .pageUp, inFooter: false),
             Binding(
+                keys: [.character("g"), .home],
+                label: "",
+                help: "the first row, the top",
+                action: .top,
+                inFooter: false
+            ),
+            Binding(
+                keys: [.character("G"), .end],
+                label: "",
+                help: "the last row, the end",
+                action: .bottom,
+                inFooter: false
+            ),
+            Binding(
                 keys: [.character("t")],
                 label: "t theme",
                 help: "next theme (default, light, high-contrast, amber, mono)",
@@ -250,6 +264,10 @@ public final class ConsoleApp {
     public private(set) var quitting = false
     /// The line being typed after `/` or `:`.
     public private(set) var prompt: (kind: Character, text: String)?
+    /// The lines entered at each prompt, oldest first (↑ and ↓ go through them), and where ↑ has
+    /// got to with what was being typed before it.
+    private var promptHistory: [Character: [String]] = [:]
+    private var recalling: (index: Int, typed: String)?
     /// A one-line message above the footer (a filter error, "copied").
     public private(set) var message: (text: String, role: Role)?
     public private(set) var query: FilterQuery?
@@ -367,6 +385,11 @@ public final class ConsoleApp {
         case .up, .pageUp:
             let step = action == .up ? 1 : 10
             if case .detail = screen { scroll = max(0, scroll - step) } else { selected = max(0, selected - step) }
+        case .top:
+            if case .detail = screen { scroll = 0 } else { selected = 0 }
+        case .bottom:
+            // The frame holds the scroll to the last screenful.
+            if case .detail = screen { scroll = Int.max / 2 } else { selected = max(0, rowCount - 1) }
         case .nextPane:
             focus = focus == .errors ? .spend : .errors
             selected = 0
@@ -482,18 +505,42 @@ public final class ConsoleApp {
     /// A key while a `/` filter or `:` command is being typed.
     private func typed(_ key: Key) -> Bool {
         guard var line = prompt else { return false }
+        let history = promptHistory[line.kind] ?? []
         switch key {
+        case .up:
+            guard !history.isEmpty else { return true }
+            let index = max(0, (recalling?.index ?? history.count) - 1)
+            recalling = (index, recalling?.typed ?? line.text)
+            line.text = history[index]
+            prompt = line
+        case .down:
+            guard let current = recalling else { return true }
+            if current.index + 1 < history.count {
+                recalling = (current.index + 1, current.typed)
+                line.text = history[current.index + 1]
+            } else {
+                recalling = nil
+                line.text = current.typed
+            }
+            prompt = line
         case .escape:
             prompt = nil
+            recalling = nil
         case .backspace:
             if line.text.isEmpty {
                 prompt = nil
+                recalling = nil
             } else {
                 line.text.removeLast()
                 prompt = line
             }
         case .enter:
             prompt = nil
+            recalling = nil
+            let entered = line.text.trimmingCharacters(in: .whitespaces)
+            if !entered.isEmpty, history.last != entered {
+                promptHistory[line.kind] = Array((history + [entered]).suffix(50))
+            }
             switch line.kind {
             case "/": applyFilter(line.text)
             case "s":
@@ -655,7 +702,8 @@ public final class ConsoleApp {
             PlaygroundView(state: playground, glyphs: glyphs).render(into: &buffer)
         case .detail(let requestID):
             if let detail = details[requestID] {
-                CallDetailView(detail: detail, scroll: scroll, glyphs: glyphs).render(into: &buffer, top: 0)
+                // Held to what can be shown, so that a key up after scrolling past the end moves.
+                scroll = CallDetailView(detail: detail, scroll: scroll, glyphs: glyphs).render(into: &buffer, top: 0)
             } else {
                 buffer.put("the call \(requestID) is not in the journal (pruned?)", x: 1, y: 1, role: .warn)
             }

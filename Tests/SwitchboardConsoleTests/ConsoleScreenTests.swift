@@ -144,6 +144,49 @@ import Testing
         #expect(app.quitting)
     }
 
+    @Test func upAndDownAtAPromptRecallWhatWasEnteredThere() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        for command in ["window 1h", "theme light"] {
+            app.handle(.character(":"))
+            for character in command { app.handle(.character(character)) }
+            app.handle(.enter)
+        }
+        app.handle(.character(":"))
+        for character in "wi" { app.handle(.character(character)) }
+        app.handle(.up)
+        #expect(app.prompt?.text == "theme light")
+        app.handle(.up)
+        app.handle(.up)
+        #expect(app.prompt?.text == "window 1h", "the oldest stays")
+        app.handle(.down)
+        #expect(app.prompt?.text == "theme light")
+        app.handle(.down)
+        #expect(app.prompt?.text == "wi", "back to what was being typed")
+        app.handle(.escape)
+        // Each prompt has its own.
+        app.handle(.character("/"))
+        app.handle(.up)
+        #expect(app.prompt?.text == "")
+    }
+
+    @Test func theDetailScrollsToItsEndAndBackAtOnce() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        #expect(app.handle(.enter))
+        let top = app.frame(width: 100, height: 12).text
+        app.handle(.character("G"))
+        let end = app.frame(width: 100, height: 12).text
+        #expect(end != top)
+        // Past the end, one key up moves at once.
+        for _ in 0..<50 { app.handle(.character("j")) }
+        #expect(app.frame(width: 100, height: 12).text == end)
+        app.handle(.character("k"))
+        #expect(app.frame(width: 100, height: 12).text != end)
+        app.handle(.character("g"))
+        #expect(app.frame(width: 100, height: 12).text == top)
+    }
+
     @Test func aSlashFilterNarrowsTheCallsAndABadOneSaysWhy() async throws {
         let (path, now) = try await Self.fixture()
         let app = Self.app(path, now: now)

@@ -215,12 +215,15 @@ struct CallDetailView {
         }
     }
 
-    func render(into buffer: inout CellBuffer, top: Int) {
+    /// - Returns: the first line shown: `scroll`, held between the top and the last screenful.
+    @discardableResult
+    func render(into buffer: inout CellBuffer, top: Int) -> Int {
         let all = lines(width: buffer.width - 2)
         let visible = buffer.height - 1 - top
         let first = max(0, min(scroll, all.count - visible))
         for (offset, line) in all.dropFirst(first).prefix(visible).enumerated() {
             buffer.put(line, x: 1, y: top + offset, limit: buffer.width - 2)
         }
+        return first
     }
 }
