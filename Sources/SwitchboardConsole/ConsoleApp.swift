@@ -250,6 +250,9 @@ public final class ConsoleApp {
     private var listDue = false
     public private(set) var window: ConsoleWindow = .fifteenMinutes
     public private(set) var frozen = false
+    /// While frozen: the last call row before the freeze, and how many calls came after it.
+    private var frozenAfter: Int64?
+    public private(set) var arrivedWhileFrozen = 0
     var selected = 0
     var scroll = 0
     var snapshot: OverviewSnapshot?
@@ -309,6 +312,17 @@ public final class ConsoleApp {
 
     public var screen: Screen { screens.last ?? .overview }
     public var themeName: String { theme.name }
+
+    /// Reads what another process committed since the last look: everything when live; while
+    /// frozen, only how many calls arrived underneath.
+    public func poll() {
+        guard journal.changed() else { return }
+        guard frozen else { return reload() }
+        if let after = frozenAfter, let count = journal.read({ try $0.callCount(after: after) }) {
+            arrivedWhileFrozen = count
+            dirty = true
+        }
+    }
 
     /// Reads the journal again (unless frozen).
     public func reload() {
@@ -375,6 +389,8 @@ public final class ConsoleApp {
             selected = 0
         case .freeze:
             frozen.toggle()
+            arrivedWhileFrozen = 0
+            frozenAfter = frozen ? journal.read { try $0.lastCallID() } : nil
             if !frozen { reload() }
         case .window(let window):
             self.window = window
@@ -665,6 +681,7 @@ public final class ConsoleApp {
                 glyphs: glyphs,
                 source: source,
                 live: !frozen,
+                arrived: arrivedWhileFrozen,
                 selectedError: focus == .errors ? selected : -1,
                 selectedUser: focus == .spend ? selected : -1,
                 focus: focus
@@ -677,6 +694,7 @@ public final class ConsoleApp {
                 glyphs: glyphs,
                 source: source,
                 live: !frozen,
+                arrived: arrivedWhileFrozen,
                 selectedError: -1,
                 selectedUser: -1,
                 focus: focus
@@ -692,6 +710,7 @@ public final class ConsoleApp {
                 selected: selected,
                 glyphs: glyphs,
                 frozen: frozen,
+                arrived: arrivedWhileFrozen,
                 scope: scope,
                 filtered: session == nil && query != nil
             )
@@ -848,7 +867,7 @@ public final class ConsoleApp {
                 if handle(key) { dirty = true }
                 continue
             }
-            if !frozen, journal.changed() { reload() }
+            poll()
         }
         playground.cancel()
     }

@@ -144,6 +144,35 @@ import Testing
         #expect(app.quitting)
     }
 
+    @Test func aFrozenViewCountsTheCallsArrivingUnderneathAndFollowsAgain() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        app.handle(.character("c"))
+        app.poll()
+        let before = app.frame(width: 160, height: 30).text
+        app.handle(.character("f"))
+        // Seven calls arrive from another process.
+        var options = SyntheticCalls.Options(start: now.addingTimeInterval(-5), span: .seconds(4))
+        options.idPrefix = "req_late"
+        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            var calls = SyntheticCalls(count: 7, seed: 9, options: options)
+            while let call = calls.next() { await writer.submit(.call(call)) }
+            writer.finish()
+            try await group.waitForAll()
+        }
+        app.poll()
+        #expect(app.arrivedWhileFrozen == 7)
+        let frozen = app.frame(width: 160, height: 30).text
+        #expect(frozen.contains("FROZEN · 7 new underneath"))
+        #expect(!frozen.contains("req_late"), "the list stays as it was")
+        #expect(frozen.split(separator: "\n")[4] == before.split(separator: "\n")[4])
+        app.handle(.character("f"))
+        let live = app.frame(width: 160, height: 30).text
+        #expect(live.contains("req_late") && !live.contains("FROZEN"))
+    }
+
     @Test func upAndDownAtAPromptRecallWhatWasEnteredThere() async throws {
         let (path, now) = try await Self.fixture()
         let app = Self.app(path, now: now)

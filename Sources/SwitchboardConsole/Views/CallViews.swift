@@ -8,6 +8,8 @@ struct CallsView {
     var selected: Int
     var glyphs: Glyphs
     var frozen: Bool
+    /// Calls journaled since the list froze.
+    var arrived = 0
     /// The filter or session shown, if any.
     var scope: String?
     /// Whether a `/` filter narrows the list.
@@ -16,7 +18,8 @@ struct CallsView {
     func render(into buffer: inout CellBuffer, top: Int) {
         let width = buffer.width
         let title =
-            "Calls · " + (scope ?? "newest first") + (frozen ? " · FROZEN (new calls arrive underneath)" : "")
+            "Calls · " + (scope ?? "newest first")
+            + (frozen ? " · FROZEN · \(Format.count(arrived)) new underneath, f follows again" : "")
         let inner = buffer.box(
             Rect(x: 0, y: top, width: width, height: buffer.height - 1 - top),
             title: title,

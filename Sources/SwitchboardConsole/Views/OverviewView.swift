@@ -29,6 +29,8 @@ struct OverviewView {
     var glyphs: Glyphs
     var source: String
     var live: Bool
+    /// Calls journaled since the view froze.
+    var arrived = 0
     /// The selected error (Enter opens it), or -1.
     var selectedError: Int
     /// The selected user of the spend pane (Enter lists their calls), or -1.
@@ -141,7 +143,7 @@ struct OverviewView {
         let state =
             live
             ? Span("\(glyphs.live) LIVE", .ok)
-            : Span("\(glyphs.paused) FROZEN", .warn)
+            : Span("\(glyphs.paused) FROZEN" + (arrived > 0 ? " · \(Format.count(arrived)) new" : ""), .warn)
         let clock = Span("  \(Format.clock(snapshot.at)) UTC ", .dim)
         let right = windows + [Span("  "), state, clock]
         let rightWidth = right.reduce(0) { $0 + CellBuffer.columns(of: $1.text) }

@@ -320,6 +320,13 @@ public final class JournalReader: Sendable {
         try read("read") { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM calls") ?? 0 }
     }
 
+    /// How many calls were journaled after the row `id` (a range of the row ids: cheap).
+    public func callCount(after id: Int64) throws(JournalError) -> Int {
+        try read("read") { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM calls WHERE id > ?", arguments: [id]) ?? 0
+        }
+    }
+
     /// Calls committed after row `id`, oldest first.
     public func calls(after id: Int64, limit: Int = 1000) throws(JournalError) -> [CallSummary] {
         try read("tail") { db in
