@@ -51,6 +51,14 @@ public struct SyntheticCalls: Sendable {
         return median * exp(sigma * normal)
     }
 
+    /// Every call still to come.
+    public var all: [CallRecord] {
+        var calls = self
+        var all: [CallRecord] = []
+        while let call = calls.next() { all.append(call) }
+        return all
+    }
+
     public mutating func next() -> CallRecord? {
         guard index < count else { return nil }
         defer { index += 1 }

@@ -19,15 +19,32 @@ import Testing
         var options = SyntheticCalls.Options(start: now.addingTimeInterval(-600), span: .seconds(590))
         options.users = 6
         options.bodies = true
+        try await write(SyntheticCalls(count: 400, seed: 3, options: options).all, to: path)
+        return (path, now)
+    }
+
+    /// A new journal's path, and the moment the tests look at it.
+    static func place() throws -> (path: String, now: Date) {
+        (try temporaryDirectory() + "/journal.sqlite", Date(timeIntervalSince1970: 1_795_950_000))
+    }
+
+    /// `count` synthetic calls spread over `seconds`, ending `endingSecondsAgo` before `now`.
+    static func synthetic(_ count: Int, seed: UInt64, over seconds: Int, endingSecondsAgo: Int, now: Date)
+        -> [CallRecord]
+    {
+        let start = now.addingTimeInterval(-Double(seconds + endingSecondsAgo))
+        return SyntheticCalls(count: count, seed: seed, options: .init(start: start, span: .seconds(seconds))).all
+    }
+
+    /// Journals `records` at `path` as another process would.
+    static func write(_ records: [CallRecord], to path: String) async throws {
         let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
-            var calls = SyntheticCalls(count: 400, seed: 3, options: options)
-            while let call = calls.next() { await writer.submit(.call(call)) }
+            for record in records { await writer.submit(.call(record)) }
             writer.finish()
             try await group.waitForAll()
         }
-        return (path, now)
     }
 
     static func app(_ path: String, now: Date, ascii: Bool = false) -> ConsoleApp {
@@ -154,14 +171,7 @@ import Testing
         // Seven calls arrive from another process.
         var options = SyntheticCalls.Options(start: now.addingTimeInterval(-5), span: .seconds(4))
         options.idPrefix = "req_late"
-        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            var calls = SyntheticCalls(count: 7, seed: 9, options: options)
-            while let call = calls.next() { await writer.submit(.call(call)) }
-            writer.finish()
-            try await group.waitForAll()
-        }
+        try await Self.write(SyntheticCalls(count: 7, seed: 9, options: options).all, to: path)
         app.poll()
         #expect(app.arrivedWhileFrozen == 7)
         let frozen = app.frame(width: 160, height: 30).text
@@ -299,32 +309,16 @@ import Testing
     }
 
     @Test func aSessionsCallsOpenInOrderAndAnIdIsCopied() async throws {
-        let directory = try temporaryDirectory()
-        let path = "\(directory)/journal.sqlite"
-        let now = Date(timeIntervalSince1970: 1_795_950_000)
-        var generator = SyntheticCalls(
-            count: 12,
-            seed: 4,
-            options: .init(start: now.addingTimeInterval(-300), span: .seconds(240))
-        )
-        var records: [CallRecord] = []
-        while var record = generator.next() {
-            if records.count % 3 == 0 {
-                record.sessionID = "s-51"
-                record.step = records.count / 3 + 1
-                record.outcome = .error
-                record.httpStatus = 502
-                record.errorClass = "upstream_exhausted"
-            }
-            records.append(record)
+        let (path, now) = try Self.place()
+        var records = Self.synthetic(12, seed: 4, over: 240, endingSecondsAgo: 60, now: now)
+        for index in stride(from: 0, to: records.count, by: 3) {
+            records[index].sessionID = "s-51"
+            records[index].step = index / 3 + 1
+            records[index].outcome = .error
+            records[index].httpStatus = 502
+            records[index].errorClass = "upstream_exhausted"
         }
-        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            for record in records { await writer.submit(.call(record)) }
-            writer.finish()
-            try await group.waitForAll()
-        }
+        try await Self.write(records, to: path)
         let app = Self.app(path, now: now)
         let terminal = HeadlessTerminal(width: 120, height: 40)
         app.onCopy = { terminal.copy($0) }
@@ -348,23 +342,13 @@ import Testing
     }
 
     @Test func theCachePaneShowsItsFiguresWhole() async throws {
-        let path = try temporaryDirectory() + "/journal.sqlite"
-        let now = Date(timeIntervalSince1970: 1_795_950_000)
-        var generator = SyntheticCalls(
-            count: 3,
-            seed: 6,
-            options: .init(start: now.addingTimeInterval(-60), span: .seconds(10))
-        )
-        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            while var record = generator.next() {
-                record.tokens = TokenCounts(input: 100, cachedInput: 50, cacheWrite1h: 20, output: 10)
-                await writer.submit(.call(record))
-            }
-            writer.finish()
-            try await group.waitForAll()
+        let (path, now) = try Self.place()
+        let records = Self.synthetic(3, seed: 6, over: 10, endingSecondsAgo: 50, now: now).map { record in
+            var record = record
+            record.tokens = TokenCounts(input: 100, cachedInput: 50, cacheWrite1h: 20, output: 10)
+            return record
         }
+        try await Self.write(records, to: path)
         let app = Self.app(path, now: now)
         let screen = app.frame(width: 160, height: 48).text
         let row = try #require(Self.line(screen, containing: "│ prompt cache"))
@@ -381,45 +365,37 @@ import Testing
     }
 
     @Test func anOpenCircuitSaysHowItOpenedAndWhenItProbes() async throws {
-        let directory = try temporaryDirectory()
-        let path = "\(directory)/journal.sqlite"
-        let now = Date(timeIntervalSince1970: 1_795_950_000)
-        var generator = SyntheticCalls(
-            count: 2,
-            seed: 5,
-            options: .init(start: now.addingTimeInterval(-60), span: .seconds(10))
-        )
-        let records = [generator.next(), generator.next()]
-        var first = try #require(records[0])
-        var second = try #require(records[1])
-        first.events = [
-            EventRecord(
-                at: now.addingTimeInterval(-1),
-                requestID: first.requestID,
-                kind: "breaker",
-                scope: "openai/gpt-4.1",
-                detail: [
-                    "from": "closed", "to": "open", "calls": 16, "failures": 8,
-                    "probe_at": .string(RFC3339.format(now.addingTimeInterval(14))),
-                ]
-            )
-        ]
-        second.events = [
-            EventRecord(
-                at: now.addingTimeInterval(-2),
-                requestID: second.requestID,
-                kind: "breaker",
-                scope: "anthropic/claude-sonnet-4-5",
-                detail: ["from": "open", "to": "half_open", "calls": 0, "failures": 0]
-            )
-        ]
-        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            for record in [first, second] { await writer.submit(.call(record)) }
-            writer.finish()
-            try await group.waitForAll()
+        let (path, now) = try Self.place()
+        let records = Self.synthetic(2, seed: 5, over: 10, endingSecondsAgo: 50, now: now)
+        func breaker(_ record: CallRecord, _ scope: String, secondsAgo: Double, _ detail: JSONObject) -> CallRecord {
+            var record = record
+            record.events = [
+                EventRecord(
+                    at: now.addingTimeInterval(-secondsAgo),
+                    requestID: record.requestID,
+                    kind: "breaker",
+                    scope: scope,
+                    detail: .object(detail)
+                )
+            ]
+            return record
         }
+        let first = breaker(
+            records[0],
+            "openai/gpt-4.1",
+            secondsAgo: 1,
+            [
+                "from": "closed", "to": "open", "calls": 16, "failures": 8,
+                "probe_at": .string(RFC3339.format(now.addingTimeInterval(14))),
+            ]
+        )
+        let second = breaker(
+            records[1],
+            "anthropic/claude-sonnet-4-5",
+            secondsAgo: 2,
+            ["from": "open", "to": "half_open", "calls": 0, "failures": 0]
+        )
+        try await Self.write([first, second], to: path)
         let clock = Mutex(now)
         let app = ConsoleApp(
             journal: ConsoleJournal(path: path),
@@ -446,18 +422,12 @@ import Testing
         let screen = app.frame(width: 100, height: 30).text
         #expect(screen.contains("Journal unavailable"))
         #expect(screen.contains("still watching"))
-        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await writer.run() }
-            var calls = SyntheticCalls(
-                count: 5,
-                seed: 1,
-                options: .init(start: Date().addingTimeInterval(-60), span: .seconds(30))
-            )
-            while let call = calls.next() { await writer.submit(.call(call)) }
-            writer.finish()
-            try await group.waitForAll()
-        }
+        let calls = SyntheticCalls(
+            count: 5,
+            seed: 1,
+            options: .init(start: Date().addingTimeInterval(-60), span: .seconds(30))
+        )
+        try await Self.write(calls.all, to: path)
         app.reload()
         #expect(!app.frame(width: 100, height: 30).text.contains("Journal unavailable"))
     }
