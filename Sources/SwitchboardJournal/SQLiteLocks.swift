@@ -14,7 +14,7 @@ public enum SQLiteLocks {
     /// committed and starts its next transaction at once keeps winning the lock while the others
     /// sleep; with many writers that starves some of them past any timeout. Short jittered polls
     /// make the lock go round.
-    public static func busyWait(limit: Duration) -> Database.BusyCallback {
+    static func busyWait(limit: Duration) -> Database.BusyCallback {
         let tries = max(1, Int(limit.millisecondsDouble / 2))
         return { numberOfTries in
             guard numberOfTries < tries else { return false }

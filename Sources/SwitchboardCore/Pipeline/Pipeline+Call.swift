@@ -753,8 +753,6 @@ extension AttemptFailure {
     }
 }
 
-/// Runs `operation` to completion even when the calling task is cancelled: bookkeeping that must
-/// happen after a caller went away (releasing headroom, journaling the call).
 /// What the pipeline follows of a request's long prefix (key affinity, `ttl: auto`): its
 /// identity, its last use within the hour, and how long this call asks the provider to cache it.
 struct PrefixUse: Sendable {
@@ -816,6 +814,8 @@ extension Pipeline {
     }
 }
 
+/// Runs `operation` to completion even when the calling task is cancelled: bookkeeping that must
+/// happen after a caller went away (releasing headroom, journaling the call).
 func uncancellable<Result: Sendable>(_ operation: @escaping @Sendable () async -> Result) async -> Result {
     await Task { await operation() }.value
 }
