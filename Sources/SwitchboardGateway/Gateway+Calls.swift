@@ -151,7 +151,7 @@ extension Gateway {
 
     /// The response headers of a call: request id, the caller's limits in the endpoint's header
     /// family and as `RateLimit-*`, the trace, and (when `final`, i.e. the call is over) the cache
-    /// outcome and cost.
+    /// outcome, the cost and the provider's own id of the last attempt.
     func headers(_ format: APIFormat, exchange: Exchange, requestID: String?, trace: String?, final: Bool) -> HTTPFields
     {
         var fields = requestID.map { Self.requestIDFields($0, format: format) } ?? HTTPFields()
@@ -163,6 +163,9 @@ extension Gateway {
             if let cache = record.cache { fields[HTTPField.Name("x-switchboard-cache")!] = cache.rawValue }
             if final, let cost = record.costNanoUSD {
                 fields[HTTPField.Name("x-switchboard-cost-usd")!] = CallerLimits.dollars(cost)
+            }
+            if final, let id = record.attempts.last?.providerRequestID {
+                fields[HTTPField.Name("x-switchboard-provider-request-id")!] = id
             }
         }
         return fields

@@ -128,6 +128,10 @@ import Testing
             let header = try #require(first.header("x-switchboard-cost-usd"))
             #expect(header.split(separator: ".")[1].count == 9)
             #expect(NSDecimalNumber(string: header).multiplying(byPowerOf10: 9).int64Value == cost)
+            // And the provider's own id of the attempt that answered, for its support.
+            let providerID = try #require(row.attempts.last?.providerRequestID)
+            #expect(first.header("x-switchboard-provider-request-id") == providerID)
+            #expect(providerID != first.header("x-request-id"))
 
             // The same request again is a cache hit, and the limit is spent.
             let second = try await client.chat(key, extra: #","temperature":0"#)
@@ -195,6 +199,11 @@ import Testing
             #expect(exhausted.header("x-should-retry") == "false")
             let row = try #require(try fixture.call(exhausted.header("x-request-id") ?? ""))
             #expect(row.summary.outcome == "error" && row.summary.attempts == 3)
+            // The failure names the provider's id of the last attempt, to quote to its support.
+            #expect(exhausted.header("x-switchboard-provider-request-id") == row.attempts.last?.providerRequestID)
+            #expect(exhausted.header("x-switchboard-provider-request-id") != nil)
+            // A refusal before any provider was reached has none.
+            #expect(blocked.header("x-switchboard-provider-request-id") == nil)
         }
     }
 

@@ -53,6 +53,9 @@ def test_chat_through_a_route_journals_the_call_with_its_cost(gateway):
     # The cost header is the journal's cost, to the nano-dollar.
     assert Decimal(raw.headers["x-switchboard-cost-usd"]) * 10**9 == row["cost_nano_usd"]
     assert row["cost_nano_usd"] > 0
+    # The provider's own id of the request, beside the gateway's.
+    provider_id = raw.headers["x-switchboard-provider-request-id"]
+    assert provider_id.startswith("req_") and provider_id != request_id
     # The caller's own limits come back in OpenAI's header family.
     assert int(raw.headers["x-ratelimit-limit-requests"]) == 100000
     assert raw.headers["x-ratelimit-reset-requests"].endswith("s")
