@@ -124,6 +124,21 @@ import Testing
         #expect(lines[1].contains("exact cache"))
     }
 
+    @Test func theSelectedErrorStaysInSightAndEnterOpensIt() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        let failures = try JournalReader.open(path: path).recentFailures(limit: 40)
+        #expect(failures.count > 12)
+        // At 80×24 the errors section shows four rows; the ninth error is selected below them.
+        for _ in 0..<8 { app.handle(.character("j")) }
+        let screen = app.frame(width: 80, height: 24).text
+        let marked = try #require(Self.line(screen, containing: "▶"))
+        #expect(marked.contains(Self.clock(failures[8].startedAt)))
+        #expect(!screen.contains(Self.clock(failures[0].startedAt) + " "), "the first rows scrolled away")
+        app.handle(.enter)
+        #expect(app.screen == .detail(failures[8].requestID))
+    }
+
     @Test func keysDrillIntoAnErrorAndBack() async throws {
         let (path, now) = try await Self.fixture()
         let app = Self.app(path, now: now)

@@ -81,7 +81,8 @@ struct OverviewView {
                 "Errors · newest first",
                 errors(width: width - cacheWidth - 2),
                 boxed: true,
-                focused: focus == .errors
+                focused: focus == .errors,
+                selected: selectedError
             )
             let lower = middle + band
             pane(
@@ -90,21 +91,23 @@ struct OverviewView {
                 "Spend per user · \(snapshot.window.label) · budget \(snapshot.period)",
                 spend(width: width - 2),
                 boxed: true,
-                focused: focus == .spend
+                focused: focus == .spend,
+                selected: selectedUser
             )
         } else {
             // Stacked sections: a title rule and rows, sized to what fits.
             let available = bottom - top
             let sizes = Self.stackedHeights(available)
             var y = top
-            let sections: [(String, PaneContent)] = [
-                ("Rate-limit headroom", headroom(width: width)),
-                ("Latency · \(snapshot.window.label)", latency(width: width)),
-                ("Errors · newest first", errors(width: width)),
-                ("Spend per user · budget \(snapshot.period)", spend(width: width)),
+            let sections: [(String, PaneContent, selected: Int)] = [
+                ("Rate-limit headroom", headroom(width: width), -1),
+                ("Latency · \(snapshot.window.label)", latency(width: width), -1),
+                ("Errors · newest first", errors(width: width), selectedError),
+                ("Spend per user · budget \(snapshot.period)", spend(width: width), selectedUser),
             ]
-            for (index, (title, content)) in sections.enumerated() where sizes[index] > 0 {
-                pane(&buffer, Rect(x: 0, y: y, width: width, height: sizes[index]), title, content, boxed: false)
+            for (index, (title, content, selected)) in sections.enumerated() where sizes[index] > 0 {
+                let rect = Rect(x: 0, y: y, width: width, height: sizes[index])
+                pane(&buffer, rect, title, content, boxed: false, selected: selected)
                 y += sizes[index]
             }
         }
@@ -205,7 +208,8 @@ struct OverviewView {
         _ title: String,
         _ content: PaneContent,
         boxed: Bool,
-        focused: Bool = false
+        focused: Bool = false,
+        selected: Int = -1
     ) {
         guard rect.height > 0, rect.width > 4 else { return }
         var inner: Rect
@@ -231,7 +235,10 @@ struct OverviewView {
                 limit: inner.width - 2
             )
         }
-        for index in 0..<content.count where y < inner.y + inner.height {
+        // The rows from the one that keeps the selected row in sight.
+        let visible = inner.y + inner.height - y
+        let first = max(0, min(selected - visible + 1, content.count - visible))
+        for index in first..<max(first, content.count) where y < inner.y + inner.height {
             buffer.put(content.row(index), x: inner.x + (boxed ? 1 : 0), y: y, limit: inner.width - (boxed ? 2 : 0))
             y += 1
         }
