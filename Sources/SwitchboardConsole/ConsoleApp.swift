@@ -16,7 +16,7 @@ enum Action: Equatable {
     case quit, back, help, calls, overview, freeze
     case window(ConsoleWindow)
     case up, down, pageUp, pageDown, top, bottom, open, theme
-    case filter, command, session, copyID, copyJSON, nextPane, sort
+    case filter, command, session, copyID, copyJSON, nextPane, zoom, sort
     case playground, replay
     /// Listed in the footer and help; the playground handles the key itself.
     case playgroundKey
@@ -90,8 +90,15 @@ enum Keymap {
             Binding(
                 keys: [.tab],
                 label: "Tab pane",
-                help: "move between the error stream and spend per user (Enter on a user lists their calls)",
+                help: "move between the panes: errors, spend (Enter on a user lists their calls), headroom, latency",
                 action: .nextPane,
+                screens: [.overview]
+            ),
+            Binding(
+                keys: [.character("z")],
+                label: "z zoom",
+                help: "the selected pane on the whole screen, every row (again: back)",
+                action: .zoom,
                 screens: [.overview]
             ),
             Binding(
@@ -283,6 +290,8 @@ public final class ConsoleApp {
     public private(set) var lastCopied: String?
     /// The overview pane that `j`/`k` and `Enter` act on.
     public private(set) var focus: OverviewFocus = .errors
+    /// The focused pane fills the screen.
+    public private(set) var zoomed = false
     public private(set) var sort: CallSort = .newest
     private var dirty = true
     /// The prompt playground (`p`, or `r` on a call).
@@ -407,8 +416,10 @@ public final class ConsoleApp {
             // The frame holds the scroll to the last screenful.
             if case .detail = screen { scroll = Int.max / 2 } else { selected = max(0, rowCount - 1) }
         case .nextPane:
-            focus = focus == .errors ? .spend : .errors
+            focus = focus.next
             selected = 0
+        case .zoom:
+            zoomed.toggle()
         case .sort:
             sort = sort.next
             calls = sort.apply(to: calls)
@@ -645,7 +656,12 @@ public final class ConsoleApp {
 
     private var rowCount: Int {
         if screen == .calls { return calls.count }
-        return focus == .spend ? (snapshot?.spend.count ?? 0) : (snapshot?.errors.count ?? 0)
+        switch focus {
+        case .errors: return snapshot?.errors.count ?? 0
+        case .spend: return snapshot?.spend.count ?? 0
+        case .headroom: return (snapshot?.headroom.count ?? 0) + (snapshot?.circuits.count ?? 0)
+        case .latency: return snapshot?.latency.count ?? 0
+        }
     }
 
     /// The frame for a terminal of this size.
@@ -684,7 +700,8 @@ public final class ConsoleApp {
                 arrived: arrivedWhileFrozen,
                 selectedError: focus == .errors ? selected : -1,
                 selectedUser: focus == .spend ? selected : -1,
-                focus: focus
+                focus: focus,
+                zoomed: zoomed ? selected : nil
             )
             .render(into: &buffer)
             if screen == .help { drawHelp(into: &buffer) }
@@ -874,8 +891,14 @@ public final class ConsoleApp {
 }
 
 /// The overview pane keys act on.
-public enum OverviewFocus: Sendable, Equatable {
-    case errors, spend
+public enum OverviewFocus: Sendable, Equatable, CaseIterable {
+    case errors, spend, headroom, latency
+
+    /// The pane `Tab` moves to.
+    var next: OverviewFocus {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
 }
 
 /// How the calls list is ordered.

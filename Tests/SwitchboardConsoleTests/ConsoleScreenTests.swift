@@ -198,6 +198,31 @@ import Testing
         #expect(live.contains("req_late") && !live.contains("FROZEN"))
     }
 
+    @Test func zShowsTheSelectedPaneOnTheWholeScreenWithEveryRow() async throws {
+        let (path, now) = try await Self.fixture()
+        let app = Self.app(path, now: now)
+        let reader = try JournalReader.open(path: path)
+        let users = try reader.aggregate(from: now.addingTimeInterval(-900), to: now, by: .user, details: false)
+            .keys.filter { !$0.isEmpty }
+        #expect(users.count == 6)
+        app.handle(.tab)
+        let stacked = app.frame(width: 80, height: 24).text
+        #expect(users.filter { stacked.contains("\n\($0) ") }.count < 6, "80×24 shows some of the users")
+        app.handle(.character("z"))
+        #expect(app.zoomed)
+        let zoomed = app.frame(width: 80, height: 24).text
+        #expect(zoomed.contains("Spend per user") && zoomed.contains("z: back"))
+        #expect(users.allSatisfy { zoomed.contains("│ \($0) ") }, "every user")
+        #expect(!zoomed.contains("Errors · newest first"))
+        // Tab moves on to headroom and latency, zoomed too; z again goes back.
+        app.handle(.tab)
+        app.handle(.tab)
+        #expect(app.focus == .latency)
+        #expect(app.frame(width: 80, height: 24).text.contains("┌ Latency"))
+        app.handle(.character("z"))
+        #expect(!app.zoomed && app.frame(width: 80, height: 24).text.contains("Errors · newest first"))
+    }
+
     @Test func upAndDownAtAPromptRecallWhatWasEnteredThere() async throws {
         let (path, now) = try await Self.fixture()
         let app = Self.app(path, now: now)
@@ -284,8 +309,8 @@ import Testing
         let screen = app.frame(width: 160, height: 48).text
         #expect(screen.contains("Calls · filter user:\(ranked[1].key)"), "the second biggest spender's calls")
         app.handle(.escape)
-        app.handle(.tab)
-        #expect(app.focus == .errors)
+        for _ in 0..<3 { app.handle(.tab) }
+        #expect(app.focus == .errors, "round the four panes")
     }
 
     @Test func theCallsListSortsBySlowestCostliestAndTokens() async throws {

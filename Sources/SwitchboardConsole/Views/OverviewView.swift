@@ -36,6 +36,8 @@ struct OverviewView {
     /// The selected user of the spend pane (Enter lists their calls), or -1.
     var selectedUser: Int
     var focus: OverviewFocus
+    /// When the focused pane fills the screen: the row to keep in sight.
+    var zoomed: Int?
 
     static func isWide(width: Int, height: Int) -> Bool { width >= 140 && height >= 34 }
 
@@ -47,6 +49,19 @@ struct OverviewView {
         drawFigures(into: &buffer, withCache: !wide)
         let top = 2
         let bottom = height - 1
+        if let row = zoomed {
+            let (title, content) =
+                switch focus {
+                case .errors: ("Errors · newest first", errors(width: width - 2))
+                case .spend:
+                    ("Spend per user · \(snapshot.window.label) · budget \(snapshot.period)", spend(width: width - 2))
+                case .headroom: ("Rate-limit headroom", headroom(width: width - 2))
+                case .latency: ("Latency · \(snapshot.window.label)", latency(width: width - 2))
+                }
+            let rect = Rect(x: 0, y: top, width: width, height: bottom - top)
+            pane(&buffer, rect, title + " · z: back", content, boxed: true, focused: true, selected: row)
+            return
+        }
         if wide {
             let available = bottom - top
             let band = max(6, available / 3)
@@ -56,14 +71,16 @@ struct OverviewView {
                 Rect(x: 0, y: top, width: left, height: band),
                 "Rate-limit headroom",
                 headroom(width: left - 2),
-                boxed: true
+                boxed: true,
+                focused: focus == .headroom
             )
             pane(
                 &buffer,
                 Rect(x: left, y: top, width: width - left, height: band),
                 "Latency · \(snapshot.window.label)",
                 latency(width: width - left - 2),
-                boxed: true
+                boxed: true,
+                focused: focus == .latency
             )
             let middle = top + band
             // Wide enough for `prompt cache    100.0% of input`.
