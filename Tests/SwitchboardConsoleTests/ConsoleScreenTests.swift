@@ -218,7 +218,10 @@ import Testing
         app.handle(.tab)
         app.handle(.tab)
         #expect(app.focus == .latency)
-        #expect(app.frame(width: 80, height: 24).text.contains("┌ Latency"))
+        let latency = app.frame(width: 80, height: 24).text
+        #expect(latency.contains("┌ Latency"))
+        // The columns fit inside the box: nothing is shortened.
+        #expect(!latency.contains("…") && !zoomed.contains("…"))
         app.handle(.character("z"))
         #expect(!app.zoomed && app.frame(width: 80, height: 24).text.contains("Errors · newest first"))
     }
@@ -406,7 +409,7 @@ import Testing
 
     @Test func anOpenCircuitSaysHowItOpenedAndWhenItProbes() async throws {
         let (path, now) = try Self.place()
-        let records = Self.synthetic(2, seed: 5, over: 10, endingSecondsAgo: 50, now: now)
+        let records = Self.synthetic(3, seed: 5, over: 10, endingSecondsAgo: 50, now: now)
         func breaker(_ record: CallRecord, _ scope: String, secondsAgo: Double, _ detail: JSONObject) -> CallRecord {
             var record = record
             record.events = [
@@ -435,7 +438,16 @@ import Testing
             secondsAgo: 2,
             ["from": "open", "to": "half_open", "calls": 0, "failures": 0]
         )
-        try await Self.write([first, second], to: path)
+        let third = breaker(
+            records[2],
+            "openai/gpt-4o-mini",
+            secondsAgo: 3,
+            [
+                "from": "half_open", "to": "open", "calls": 1, "failures": 1,
+                "probe_at": .string(RFC3339.format(now.addingTimeInterval(12))),
+            ]
+        )
+        try await Self.write([first, second, third], to: path)
         let clock = Mutex(now)
         let app = ConsoleApp(
             journal: ConsoleJournal(path: path),
@@ -449,6 +461,7 @@ import Testing
         var screen = app.frame(width: 160, height: 48).text
         #expect(screen.contains("circuit OPEN (8 of 16 failed) · probe in 14s"))
         #expect(screen.contains("circuit HALF-OPEN · probing since"))
+        #expect(screen.contains("circuit OPEN (its probe failed) · probe in 12s"))
         clock.withLock { $0 = now.addingTimeInterval(20) }
         app.reload()
         screen = app.frame(width: 160, height: 48).text

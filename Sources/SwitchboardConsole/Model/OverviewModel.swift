@@ -62,6 +62,8 @@ public struct OverviewSnapshot: Sendable {
     public struct Circuit: Sendable, Equatable {
         public var target: String
         public var state: String
+        /// The state it left.
+        public var from: String?
         public var at: Date
         /// The calls and failures in the breaker's window when it opened.
         public var calls: Int?
@@ -236,6 +238,7 @@ extension OverviewSnapshot {
             circuits[event.scope] = Circuit(
                 target: event.scope,
                 state: event.detail?["to"]?.stringValue ?? "?",
+                from: event.detail?["from"]?.stringValue,
                 at: event.at,
                 calls: event.detail?["calls"]?.intValue,
                 failures: event.detail?["failures"]?.intValue,

@@ -50,13 +50,15 @@ struct OverviewView {
         let top = 2
         let bottom = height - 1
         if let row = zoomed {
+            // Inside the box and its one-column margins.
+            let inner = width - 4
             let (title, content) =
                 switch focus {
-                case .errors: ("Errors · newest first", errors(width: width - 2))
+                case .errors: ("Errors · newest first", errors(width: inner))
                 case .spend:
-                    ("Spend per user · \(snapshot.window.label) · budget \(snapshot.period)", spend(width: width - 2))
-                case .headroom: ("Rate-limit headroom", headroom(width: width - 2))
-                case .latency: ("Latency · \(snapshot.window.label)", latency(width: width - 2))
+                    ("Spend per user · \(snapshot.window.label) · budget \(snapshot.period)", spend(width: inner))
+                case .headroom: ("Rate-limit headroom", headroom(width: inner))
+                case .latency: ("Latency · \(snapshot.window.label)", latency(width: inner))
                 }
             let rect = Rect(x: 0, y: top, width: width, height: bottom - top)
             pane(&buffer, rect, title + " · z: back", content, boxed: true, focused: true, selected: row)
@@ -355,7 +357,9 @@ struct OverviewView {
         switch circuit.state {
         case "open":
             var text = "circuit OPEN"
-            if let calls = circuit.calls, let failures = circuit.failures, calls > 0 {
+            if circuit.from == "half_open" {
+                text += " (its probe failed)"
+            } else if let calls = circuit.calls, let failures = circuit.failures, calls > 0 {
                 text += " (\(failures) of \(calls) failed)"
             }
             guard let probeAt = circuit.probeAt else { return text + " since \(Format.clock(circuit.at))" }
