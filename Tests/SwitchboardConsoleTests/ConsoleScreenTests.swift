@@ -423,14 +423,17 @@ import Testing
             ]
             return record
         }
+        func opened(from: String, calls: Int, failures: Int, probeIn seconds: Double) -> JSONObject {
+            [
+                "from": .string(from), "to": "open", "calls": .integer(calls), "failures": .integer(failures),
+                "probe_at": .string(RFC3339.format(now.addingTimeInterval(seconds))),
+            ]
+        }
         let first = breaker(
             records[0],
             "openai/gpt-4.1",
             secondsAgo: 1,
-            [
-                "from": "closed", "to": "open", "calls": 16, "failures": 8,
-                "probe_at": .string(RFC3339.format(now.addingTimeInterval(14))),
-            ]
+            opened(from: "closed", calls: 16, failures: 8, probeIn: 14)
         )
         let second = breaker(
             records[1],
@@ -438,15 +441,8 @@ import Testing
             secondsAgo: 2,
             ["from": "open", "to": "half_open", "calls": 0, "failures": 0]
         )
-        let third = breaker(
-            records[2],
-            "openai/gpt-4o-mini",
-            secondsAgo: 3,
-            [
-                "from": "half_open", "to": "open", "calls": 1, "failures": 1,
-                "probe_at": .string(RFC3339.format(now.addingTimeInterval(12))),
-            ]
-        )
+        let probed = opened(from: "half_open", calls: 1, failures: 1, probeIn: 12)
+        let third = breaker(records[2], "openai/gpt-4o-mini", secondsAgo: 3, probed)
         try await Self.write([first, second, third], to: path)
         let clock = Mutex(now)
         let app = ConsoleApp(
