@@ -635,7 +635,7 @@ public final class ConsoleApp {
                 return
             }
             guard let detail = loadDetail(argument) else {
-                message = ("no call \(argument) in the journal (or more than one starts so)", .crit)
+                message = ("no call \(argument) in the journal, or more than one starts so: type more of its id", .crit)
                 return
             }
             scroll = 0

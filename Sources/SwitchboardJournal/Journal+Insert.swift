@@ -170,7 +170,8 @@ extension Journal {
         }
     }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    /// How the journal stores a time: milliseconds since 1970, UTC.
+    public static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     private func body(_ text: String?) -> String? {
         guard let text else { return nil }

@@ -144,6 +144,9 @@ struct PromptCachingTests {
         #expect(auto[2...].allSatisfy { $0.tokens.cachedInput > 1_000 && $0.tokens.cacheWrite1h == 0 })
         let cost = { (calls: [CallSummary]) in calls.reduce(Int64(0)) { $0 + ($1.costNanoUSD ?? 0) } }
         #expect(cost(auto) < cost(fixed))
+        // The figures the README quotes.
+        let dollars = { (nano: Int64) in String(format: "$%.5f", Double(nano) / 1e9) }
+        print("prompt cache ttl, four calls 10 minutes apart: 5m \(dollars(cost(fixed))), auto \(dollars(cost(auto)))")
     }
 }
 
@@ -231,6 +234,10 @@ struct PromptCachingTests {
         let spread = try await calls(4, affinity: false)
         #expect(Set(spread.flatMap(\.attempts).compactMap(\.keyFingerprint)) == ["sk-…0001", "sk-…0002"])
         #expect(spread.dropFirst().contains { $0.summary.tokens.cachedInput == 0 })
+        // The figures the README quotes.
+        let cached = { (calls: [CallDetail]) in calls.map { "\($0.summary.tokens.cachedInput)" }.joined(separator: ", ")
+        }
+        print("key affinity, cached input tokens of four calls: on \(cached(sticky)); off \(cached(spread))")
     }
 
     @Test func aWarmKeyLowOnHeadroomIsPassedOverAndTheMoveJournaled() async throws {

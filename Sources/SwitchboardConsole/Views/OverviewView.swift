@@ -51,39 +51,29 @@ struct OverviewView {
         let bottom = height - 1
         if let row = zoomed {
             // Inside the box and its one-column margins.
-            let inner = width - 4
-            let (title, content) =
-                switch focus {
-                case .errors: ("Errors · newest first", errors(width: inner))
-                case .spend:
-                    ("Spend per user · \(snapshot.window.label) · budget \(snapshot.period)", spend(width: inner))
-                case .headroom: ("Rate-limit headroom", headroom(width: inner))
-                case .latency: ("Latency · \(snapshot.window.label)", latency(width: inner))
-                }
+            let table = table(focus, width: width - 4)
             let rect = Rect(x: 0, y: top, width: width, height: bottom - top)
-            pane(&buffer, rect, title + " · z: back", content, boxed: true, focused: true, selected: row)
+            pane(&buffer, rect, table.title + " · z: back", table.content, boxed: true, focused: true, selected: row)
             return
         }
         if wide {
+            func boxed(_ which: OverviewFocus, _ rect: Rect) {
+                let table = table(which, width: rect.width - 2)
+                pane(
+                    &buffer,
+                    rect,
+                    table.title,
+                    table.content,
+                    boxed: true,
+                    focused: focus == which,
+                    selected: table.selected
+                )
+            }
             let available = bottom - top
             let band = max(6, available / 3)
             let left = width * 11 / 20
-            pane(
-                &buffer,
-                Rect(x: 0, y: top, width: left, height: band),
-                "Rate-limit headroom",
-                headroom(width: left - 2),
-                boxed: true,
-                focused: focus == .headroom
-            )
-            pane(
-                &buffer,
-                Rect(x: left, y: top, width: width - left, height: band),
-                "Latency · \(snapshot.window.label)",
-                latency(width: width - left - 2),
-                boxed: true,
-                focused: focus == .latency
-            )
+            boxed(.headroom, Rect(x: 0, y: top, width: left, height: band))
+            boxed(.latency, Rect(x: left, y: top, width: width - left, height: band))
             let middle = top + band
             // Wide enough for `prompt cache    100.0% of input`.
             let cacheWidth = 36
@@ -94,41 +84,38 @@ struct OverviewView {
                 cache(),
                 boxed: true
             )
-            pane(
-                &buffer,
-                Rect(x: cacheWidth, y: middle, width: width - cacheWidth, height: band),
-                "Errors · newest first",
-                errors(width: width - cacheWidth - 2),
-                boxed: true,
-                focused: focus == .errors,
-                selected: selectedError
-            )
+            boxed(.errors, Rect(x: cacheWidth, y: middle, width: width - cacheWidth, height: band))
             let lower = middle + band
-            pane(
-                &buffer,
-                Rect(x: 0, y: lower, width: width, height: bottom - lower),
-                "Spend per user · \(snapshot.window.label) · budget \(snapshot.period)",
-                spend(width: width - 2),
-                boxed: true,
-                focused: focus == .spend,
-                selected: selectedUser
-            )
+            boxed(.spend, Rect(x: 0, y: lower, width: width, height: bottom - lower))
         } else {
             // Stacked sections: a title rule and rows, sized to what fits.
             let available = bottom - top
             let sizes = Self.stackedHeights(available)
             var y = top
-            let sections: [(String, PaneContent, selected: Int)] = [
-                ("Rate-limit headroom", headroom(width: width), -1),
-                ("Latency · \(snapshot.window.label)", latency(width: width), -1),
-                ("Errors · newest first", errors(width: width), selectedError),
-                ("Spend per user · budget \(snapshot.period)", spend(width: width), selectedUser),
-            ]
-            for (index, (title, content, selected)) in sections.enumerated() where sizes[index] > 0 {
+            for (index, which) in [OverviewFocus.headroom, .latency, .errors, .spend].enumerated()
+            where sizes[index] > 0 {
+                let table = table(which, width: width, narrow: true)
                 let rect = Rect(x: 0, y: y, width: width, height: sizes[index])
-                pane(&buffer, rect, title, content, boxed: false, selected: selected)
+                pane(&buffer, rect, table.title, table.content, boxed: false, selected: table.selected)
                 y += sizes[index]
             }
+        }
+    }
+
+    /// A table pane: its title, its rows laid out for `width` columns, and the selected row (-1
+    /// for none). `narrow` leaves the window out of the spend pane's title.
+    private func table(_ which: OverviewFocus, width: Int, narrow: Bool = false) -> (
+        title: String, content: PaneContent, selected: Int
+    ) {
+        switch which {
+        case .headroom: ("Rate-limit headroom", headroom(width: width), -1)
+        case .latency: ("Latency · \(snapshot.window.label)", latency(width: width), -1)
+        case .errors: ("Errors · newest first", errors(width: width), selectedError)
+        case .spend:
+            (
+                "Spend per user · \(narrow ? "" : "\(snapshot.window.label) · ")budget \(snapshot.period)",
+                spend(width: width), selectedUser
+            )
         }
     }
 

@@ -126,7 +126,7 @@ struct CallInProgress<D: Dialect> {
     var tokens: TokenCounts {
         guard let last = attempts.last else { return TokenCounts() }
         let accepted = last.httpStatus.map { (200..<300).contains($0) } ?? false
-        return (accepted || tally.began ? tally.journaledTokens(estimate: estimate) : tally.tokens) + earlierTokens
+        return accepted || tally.began ? tally.journaledTokens(estimate: estimate) + earlierTokens : earlierTokens
     }
 
     /// What the call cost in nano-dollars: 0 when no provider was reached, `nil` when the model

@@ -233,11 +233,11 @@ public final class JournalWriter: Service, Sendable {
     }
 
     /// Every `checkpointInterval` (50 ms) after commits, copies the WAL's pages into the database
-    /// file on a connection of its own: a passive checkpoint, which never holds up a commit. Left to SQLite, the commit
-    /// that grows the WAL past 1,000 pages does it, with its `fdatasync`s — about every 30 one-call
-    /// commits, tens of milliseconds that every durable caller of that batch waited for (a cache
-    /// hit's p99 went from 40–60 ms to about 5 ms). Should a checkpoint fail, SQLite's automatic
-    /// ones come back.
+    /// file on a connection of its own: a passive checkpoint, which never holds up a commit. Left
+    /// to SQLite, the commit that grows the WAL past 1,000 pages does it, with its `fdatasync`s —
+    /// about every 30 one-call commits, tens of milliseconds that every durable caller of that
+    /// batch waited for (a cache hit's p99 went from 40–60 ms to about 5 ms). Should a checkpoint
+    /// fail, SQLite's automatic ones come back.
     private func checkpointLoop() async {
         var checkpointed = 0
         while !Task.isCancelled {

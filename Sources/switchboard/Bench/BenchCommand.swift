@@ -322,7 +322,6 @@ struct JournalBench: AsyncParsableCommand {
             try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16000")
         }
         let queue = try DatabaseQueue(path: path, configuration: configuration)
-        func unixMilliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         let callColumns = """
             request_id, started_at, ended_at, user_id, tenant_id, session_id, step, origin, route, provider,
             model_requested, model_used, stream, outcome, http_status, error_class, error_message, attempts,
@@ -350,8 +349,8 @@ struct JournalBench: AsyncParsableCommand {
                 )
                 for (n, record) in records.enumerated() {
                     let values: [(any DatabaseValueConvertible)?] = [
-                        n, record.requestID, unixMilliseconds(record.startedAt),
-                        unixMilliseconds(record.endedAt), record.userID, record.tenantID, record.sessionID,
+                        n, record.requestID, Journal.milliseconds(record.startedAt),
+                        Journal.milliseconds(record.endedAt), record.userID, record.tenantID, record.sessionID,
                         record.step, record.origin.rawValue, record.route, record.provider, record.modelRequested,
                         record.modelUsed, record.stream, record.outcome.rawValue, record.httpStatus, record.errorClass,
                         record.errorMessage, record.attempts.count, record.latencyMilliseconds,
@@ -372,7 +371,7 @@ struct JournalBench: AsyncParsableCommand {
                         let values: [(any DatabaseValueConvertible)?] = [
                             n, record.requestID, attemptRecord.number, attemptRecord.provider, attemptRecord.model,
                             attemptRecord.keyFingerprint,
-                            unixMilliseconds(attemptRecord.startedAt), attemptRecord.httpStatus,
+                            Journal.milliseconds(attemptRecord.startedAt), attemptRecord.httpStatus,
                             attemptRecord.errorClass,
                             attemptRecord.backoffMilliseconds, attemptRecord.latencyMilliseconds, headers,
                         ]
@@ -414,7 +413,12 @@ struct JournalBench: AsyncParsableCommand {
         }
         let seconds = (clock.now - start).secondsDouble
         let copied = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM calls") ?? 0 }
-        precondition(copied == records.count, "the ceiling run lost calls")
+        guard copied == records.count else {
+            throw CommandFailure(
+                "the SQLite ceiling copied \(copied) of \(records.count) calls into \(path); the figure would be wrong, "
+                    + "so none is printed: look for another process writing that file, or disk space"
+            )
+        }
         return Double(records.count) / seconds
     }
 
@@ -749,5 +753,14 @@ struct CacheBench: AsyncParsableCommand {
         if seconds < 1e-6 { return String(format: "%.0f ns", seconds * 1e9) }
         if seconds < 1e-3 { return String(format: "%.1f µs", seconds * 1e6) }
         return String(format: "%.2f ms", seconds * 1e3)
+    }
+}
+
+extension Logger {
+    /// Errors only: a benchmark's own output is its table.
+    static var bench: Logger {
+        var logger = Logger(label: "switchboard.bench")
+        logger.logLevel = .error
+        return logger
     }
 }

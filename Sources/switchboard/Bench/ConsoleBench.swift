@@ -187,9 +187,7 @@ struct ConsoleBench: AsyncParsableCommand {
     static func tailLag(path: String, app: ConsoleApp, seconds: Double, previous: CellBuffer) async throws
         -> (lags: [Double], cells: [Double], reads: Timings, draws: Timings)
     {
-        var logger = Logger(label: "bench.console")
-        logger.logLevel = .error
-        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: logger)
+        let writer = JournalWriter(journal: try Journal.open(JournalConfiguration(path: path)), logger: .bench)
         let committed = Commits()
         let clock = ContinuousClock()
         let journal = ConsoleJournal(path: path)

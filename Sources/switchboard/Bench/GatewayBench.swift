@@ -53,7 +53,7 @@ struct GatewayBench: AsyncParsableCommand {
                 durable: !queuedJournal,
                 moderation: !noModeration
             ) { port, key in
-                try await BareProxy.run(upstream: fixture.baseURL, logger: Self.quietLogger) { proxyPort in
+                try await BareProxy.run(upstream: fixture.baseURL, logger: .bench) { proxyPort in
                     let direct = Target(
                         url: "\(fixture.baseURL)/v1/chat/completions",
                         headers: [("authorization", "Bearer sk-sim-bench")]
@@ -223,13 +223,6 @@ struct GatewayBench: AsyncParsableCommand {
         }
     }
 
-    /// Errors only: the benchmark's own output is its table.
-    static var quietLogger: Logger {
-        var logger = Logger(label: "switchboard.bench")
-        logger.logLevel = .error
-        return logger
-    }
-
     static func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
 
     /// Runs a gateway on a free port in front of the simulator at `simulatorURL`, with a key of
@@ -248,7 +241,7 @@ struct GatewayBench: AsyncParsableCommand {
         configuration.state.backend = .memory
         configuration.limits.defaultUser = .init(rpm: 1 << 30, tpm: 1 << 40, maxOutputTokens: 4096)
         configuration.budgets.defaultUser = .init(hardNanoUSD: 1 << 60, softNanoUSD: 1 << 59)
-        let logger = quietLogger
+        let logger = Logger.bench
         let writer = JournalWriter(
             journal: try Journal.open(configuration.journal.journalConfiguration),
             logger: logger
